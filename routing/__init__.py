@@ -1,0 +1,1 @@
+"""Domain types, presence model, OR-Tools planner, plan checker."""
