@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from geo.types import Location
-from routing.errors import InvalidInputError, InfeasibleTeamError
+from routing.errors import InfeasibleTeamError, InvalidInputError
 
 __all__ = [
     "ADDRESS_KINDS",
@@ -374,4 +374,3 @@ class Outcome:
         if self.visited_at.tzinfo is None:
             msg = f"outcome {self.client_id}: visited_at needs a UTC offset"
             raise InvalidInputError(msg)
-
