@@ -1,0 +1,179 @@
+"""The ``doorstep`` command line (CONTRACTS.md): thin commands over ``api.service``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api import service
+from api.errors import ConfigurationError, DoorstepError, exit_code
+from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
+from data import demo_files, helsinki_extract
+from geo.errors import GeoError
+from routing.errors import RoutingError
+
+app = typer.Typer(help="Doorstep: plan home-verification visits that find customers at home.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def _errors_to_exit() -> Iterator[None]:
+    """Show an error the way a supervisor can act on it, and exit with CONTRACTS.md's status."""
+    try:
+        yield
+    except (DoorstepError, GeoError, RoutingError, ValueError) as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True)
+        raise typer.Exit(exit_code(err)) from err
+
+
+@contextmanager
+def _progress() -> Iterator[service.Progress]:
+    with Progress(
+        TextColumn("{task.description:<14}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task("loading", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        yield report
+
+
+def _run_plan(
+    osm: Path,
+    cases_path: Path,
+    teams_path: Path,
+    date: dt.date | None,
+    out_dir: Path,
+    time_limit: float,
+    seed: int | None,
+    tz: str | None,
+    country: str | None,
+    lang: str | None,
+    tiles: str,
+) -> None:
+    started = time.perf_counter()
+    for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
+        if not path.is_file():
+            msg = f"{label}: no such file: {path}"
+            raise ConfigurationError(msg)
+    cases, team_specs = service.load_inputs(cases_path, teams_path)
+    with _progress() as progress:
+        progress("road network", 0.0)
+        region = service.Region.load(osm, profiles=[t.profile for t in team_specs])
+        teams = service.build_teams(team_specs, region, teams_path)
+        timezone = resolve_timezone(tz, region.center)
+        settings = DaySettings(
+            timezone=timezone,
+            country=resolve_country(country, timezone),
+            legal=legal_window(),
+            lang=resolve_lang(lang),
+        )
+        day = date or dt.datetime.now(ZoneInfo(timezone)).date()
+        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
+    if run.violations:
+        for v in run.violations:
+            console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
+        msg = f"the plan breaks {len(run.violations)} rule(s); nothing was written"
+        raise RoutingError(msg)
+    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles)
+    _summary(run, written, time.perf_counter() - started)
+
+
+def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> None:
+    plan = run.plan
+    table = Table(title=f"Plan {plan.plan_id} for {plan.date} ({plan.timezone})")
+    for col in ("team", "visits", "expected contacts", "travel", "km", "day"):
+        table.add_column(col, justify="right" if col != "team" else "left")
+    for route in plan.routes:
+        table.add_row(
+            route.team.team_id,
+            str(len(route.visits)),
+            f"{route.expected_contacts:.1f}",
+            f"{route.travel_s / 3600:.1f} h",
+            f"{route.distance_m / 1000:.1f}",
+            f"{route.start_time // 3600:02d}:{route.start_time % 3600 // 60:02d}-"
+            f"{route.end_time // 3600:02d}:{route.end_time % 3600 // 60:02d}",
+        )
+    out.print(table)
+    codes: dict[str, int] = {}
+    for d in [*plan.dropped, *plan.unresolved]:
+        codes[d.code] = codes.get(d.code, 0) + 1
+    out.print(
+        f"{plan.cases} cases: {plan.planned} planned, {len(plan.dropped)} dropped, "
+        f"{len(plan.unresolved)} unresolved"
+        + (f" ({', '.join(f'{k} {v}' for k, v in sorted(codes.items()))})" if codes else "")
+    )
+    out.print(f"expected contacts {plan.expected_contacts:.1f}; solver {plan.solver.status} in {plan.solver.time_s:.1f} s")
+    out.print(f"plan:     {written['plan']}")
+    out.print(f"overview: {written['overview']}")
+    out.print(f"maps:     {written['overview'].parent / 'maps'}/")
+    out.print(f"done in {elapsed:.1f} s")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write plan.json, index.html and maps/.")] = Path(
+        "doorstep-demo"
+    ),
+    date: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Plan date (default: today).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time budget in seconds.")] = 5.0,
+    seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
+    tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+) -> None:
+    """Plan a whole day on the embedded Helsinki extract with synthetic cases, and write the maps."""
+    cases_path, teams_path = demo_files()
+    with _errors_to_exit():
+        _run_plan(
+            helsinki_extract(),
+            cases_path,
+            teams_path,
+            date.date() if date else None,
+            out_dir,
+            time_limit,
+            seed,
+            None,
+            None,
+            lang,
+            tiles,
+        )
+
+
+@app.command()
+def plan(
+    osm: Annotated[Path, typer.Option(help="OSM extract: .osm.pbf, .osm or .osm.bz2.")],
+    cases: Annotated[Path, typer.Option(help="Cases file (CSV or JSON).")],
+    teams: Annotated[Path, typer.Option(help="Teams file (CSV or JSON).")],
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Plan date, YYYY-MM-DD.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    time_limit: Annotated[float, typer.Option(help="Solver time budget in seconds.")] = 10.0,
+    seed: Annotated[int | None, typer.Option(help="Reproducible run: stop on a solution count.")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone (IANA); default: the extract's.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
+    tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+) -> None:
+    """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
+    with _errors_to_exit():
+        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+

@@ -1,0 +1,95 @@
+"""plan.json (CONTRACTS.md) from a ``Plan``: wall-clock seconds become ISO 8601 times with the zone's offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from routing.model import Plan, Slot, TeamDay, Visit
+
+
+def iso_time(date: dt.date, seconds: int, zone: ZoneInfo) -> str:
+    """ISO 8601 with offset for ``seconds`` since midnight on ``date`` in ``zone``."""
+    # Wall-clock arithmetic: add to the naive clock, then attach the zone (DST days keep their wall times).
+    wall = dt.datetime.combine(date, dt.time(0, 0)) + dt.timedelta(seconds=seconds)
+    return wall.replace(tzinfo=zone).isoformat()
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as the JSON object of CONTRACTS.md."""
+    zone = ZoneInfo(plan.timezone)
+
+    def t(seconds: int) -> str:
+        return iso_time(plan.date, seconds, zone)
+
+    return {
+        "plan_id": plan.plan_id,
+        "date": plan.date.isoformat(),
+        "timezone": plan.timezone,
+        "teams": [_team(route, t) for route in plan.routes],
+        "dropped": [{"case_id": d.case_id, "code": d.code, "message": d.message} for d in plan.dropped],
+        "unresolved": [
+            {"case_id": u.case_id, "address": u.address, "code": u.code, "message": u.message}
+            for u in plan.unresolved
+        ],
+        "summary": {
+            "cases": plan.cases,
+            "planned": plan.planned,
+            "expected_contacts": round(plan.expected_contacts, 2),
+            "expected_value": round(plan.expected_value, 1),
+            "travel_s": plan.travel_s,
+            "solver": {
+                "engine": plan.solver.engine,
+                "status": plan.solver.status,
+                "time_s": round(plan.solver.time_s, 2),
+            },
+        },
+    }
+
+
+def _team(route: TeamDay, t: Any) -> dict[str, Any]:
+    team = route.team
+    lunch = team.lunch
+    brk = None
+    if lunch is not None and route.break_start is not None:
+        brk = {
+            "start": t(route.break_start),
+            "end": t(route.break_start + lunch.duration_s),
+            "after_seq": route.break_after_seq,
+        }
+    return {
+        "team_id": team.team_id,
+        "members": list(team.members),
+        "profile": team.profile,
+        "revision": route.revision,
+        "start": {"lat": team.start.lat, "lon": team.start.lon, "time": t(route.start_time)},
+        "end": {"lat": team.end.lat, "lon": team.end.lon, "time": t(route.end_time)},
+        "stops": [_stop(v, t) for v in route.visits],
+        "break": brk,
+        "travel_s": route.travel_s,
+        "distance_m": round(route.distance_m),
+        "expected_contacts": round(route.expected_contacts, 2),
+    }
+
+
+def _stop(v: Visit, t: Any) -> dict[str, Any]:
+    return {
+        "seq": v.seq,
+        "case_id": v.case_id,
+        "address_kind": v.address_kind,
+        "lat": v.location.lat,
+        "lon": v.location.lon,
+        "arrival": t(v.arrival),
+        "wait_s": v.wait_s,
+        "service_start": t(v.service_start),
+        "departure": t(v.departure),
+        "slot": _slot(v.slot, t),
+        "p_home": round(v.slot.p_home, 3),
+        "value": round(v.value, 1),
+        "travel_s_from_previous": v.travel_s_from_previous,
+    }
+
+
+def _slot(slot: Slot, t: Any) -> dict[str, Any]:
+    return {"kind": slot.kind, "start": t(slot.window.start), "end": t(slot.window.end)}

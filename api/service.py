@@ -1,0 +1,289 @@
+"""Use cases: plan a day from files. The CLI (and later the HTTP routes) are thin layers over these functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from api.errors import InputFileError, RowProblem
+from api.files import TeamSpec, read_cases, read_teams
+from api.plan_json import plan_to_dict
+from api.settings import DaySettings
+from geo import RoadNetwork, load_network
+from geo.geocoder import OfflineGeocoder
+from geo.types import Location
+from routing.candidates import SlotPolicy, build_candidates
+from routing.check import Violation, check_plan
+from routing.errors import SolverError
+from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
+from routing.presence import PresencePrior, day_type
+from routing.solver import SolveInput, solve
+
+Progress = Callable[[str, float], None]
+"""``progress(stage, fraction_done)``: called as a run moves through its stages."""
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """The road networks (one per travel profile) and address index of one extract."""
+
+    osm_path: Path
+    networks: dict[str, RoadNetwork]
+    geocoder: OfflineGeocoder
+
+    @classmethod
+    def load(cls, osm_path: Path, profiles: Sequence[str] = ("car",), cache_dir: Path | None = None) -> Region:
+        networks = {p: load_network(osm_path, profile=p, cache_dir=cache_dir) for p in sorted(set(profiles))}
+        return cls(osm_path, networks, OfflineGeocoder.from_osm(osm_path, cache_dir=cache_dir))
+
+    @property
+    def center(self) -> Location:
+        return next(iter(self.networks.values())).bbox.center
+
+    def leg_seconds(self, profile: str, points: Sequence[Location]) -> list[float]:
+        """Travel time of each consecutive leg, asked of the road network afresh (for the checker)."""
+        return [leg.seconds for leg in self.networks[profile].legs(list(points))]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """What a planning run produced: the plan, the input it checked against, and the checker's verdict."""
+
+    plan: Plan
+    cases: list[Case]
+    teams: list[Team]
+    violations: list[Violation]
+
+
+def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], list[Unresolved]]:
+    """Geocode and snap every case; a case with no usable point goes to ``unresolved`` with the reason."""
+    located: list[Case] = []
+    unresolved: list[Unresolved] = []
+    need_geocode = [c for c in cases if c.location is None]
+    results = region.geocoder.geocode_many([c.address or "" for c in need_geocode])
+    geocoded = {c.case_id: r for c, r in zip(need_geocode, results, strict=True)}
+    placed: list[Case] = []
+    for case in cases:
+        result = geocoded.get(case.case_id)
+        if result is None:
+            placed.append(case)
+        elif result.location is None or result.status != "ok":
+            code = result.code or "no_match"
+            unresolved.append(Unresolved(case.case_id, case.address, code, result.message or "no match"))
+        else:
+            placed.append(case.with_location(result.location))
+    # Snap on every profile's network: a case must be reachable by whichever team visits it.
+    statuses = [net.snap([c.location for c in placed if c.location is not None]) for net in region.networks.values()]
+    for i, case in enumerate(placed):
+        bad = next((s.status[i] for s in statuses if s.status[i] != "ok"), None)
+        if bad is None:
+            located.append(case)
+        else:
+            unresolved.append(Unresolved(case.case_id, case.address, str(bad), _snap_message(str(bad), case)))
+    return located, unresolved
+
+
+def _snap_message(code: str, case: Case) -> str:
+    where = f"{case.location.lat:.5f}, {case.location.lon:.5f}" if case.location else "?"
+    return {
+        "off_network": f"the point {where} is too far from any road of the extract",
+        "outside_region": f"the point {where} lies outside the region of the extract",
+        "unreachable_island": f"the nearest road to {where} is not connected to the main road network",
+    }.get(code, f"cannot place {where} on the road network")
+
+
+def build_teams(specs: Sequence[TeamSpec], region: Region, path: Path) -> list[Team]:
+    """Teams with their depots geocoded and checked on the road network; bad rows raise ``InputFileError``."""
+    problems: list[RowProblem] = []
+    teams: list[Team] = []
+    for spec in specs:
+        start = _depot(spec.start, spec.start_address, "start_address", spec.row, region, problems)
+        end = _depot(spec.end, spec.end_address, "end_address", spec.row, region, problems) or start
+        if spec.end is None and spec.end_address is None:
+            end = start
+        if start is None or end is None:
+            continue
+        snapped = region.networks[spec.profile].snap([start, end]) if spec.profile in region.networks else None
+        if snapped is not None and not all(s == "ok" for s in snapped.status):
+            problems.append(RowProblem(spec.row, "start_address", f"depot is not on the road network: {snapped.status}"))
+            continue
+        teams.append(
+            Team(
+                team_id=spec.team_id,
+                members=spec.members,
+                start=start,
+                end=end,
+                shift=spec.shift,
+                lunch=spec.lunch,
+                profile=spec.profile,
+                skills=spec.skills,
+                max_visits=spec.max_visits,
+                branch=spec.branch,
+            )
+        )
+    if problems:
+        raise InputFileError(path, problems)
+    return teams
+
+
+def _depot(
+    location: Location | None,
+    address: str | None,
+    field: str,
+    row: int,
+    region: Region,
+    problems: list[RowProblem],
+) -> Location | None:
+    if location is not None:
+        return location
+    if address is None:
+        return None
+    result = region.geocoder.geocode(address)
+    if result.location is None or result.status != "ok":
+        problems.append(RowProblem(row, field, f"cannot geocode {address!r}: {result.message or result.code}"))
+        return None
+    return result.location
+
+
+def plan_day(
+    cases: Sequence[Case],
+    teams: Sequence[Team],
+    region: Region,
+    date: dt.date,
+    settings: DaySettings,
+    time_limit_s: float = 10.0,
+    seed: int | None = None,
+    presence: PresencePrior | None = None,
+    progress: Progress = _quiet,
+) -> PlanRun:
+    """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result."""
+    presence = presence or PresencePrior.load_default()
+    progress("geocoding", 0.0)
+    located, unresolved = locate_cases(cases, region)
+
+    progress("travel times", 0.25)
+    points: list[Location] = []
+    index_of: dict[Location, int] = {}
+    for loc in [*(t.start for t in teams), *(t.end for t in teams), *(c.location for c in located)]:
+        assert loc is not None
+        if loc not in index_of:
+            index_of[loc] = len(points)
+            points.append(loc)
+    travel = {p: net.matrix(points) for p, net in region.networks.items()}
+    start_rows = [index_of[t.start] for t in teams]
+    end_rows = [index_of[t.end] for t in teams]
+    case_rows = {c.case_id: index_of[c.location] for c in located if c.location is not None}
+
+    progress("candidates", 0.35)
+    policy = SlotPolicy(legal=settings.legal)
+    kind = day_type(date, settings.country)
+    candidates, dropped = build_candidates(
+        located, case_rows, teams, start_rows, end_rows, travel, presence, kind, policy
+    )
+
+    progress("solving", 0.4)
+    if candidates:
+        output = solve(
+            SolveInput(
+                teams=tuple(teams),
+                team_start_index=tuple(start_rows),
+                team_end_index=tuple(end_rows),
+                candidates=tuple(candidates),
+                travel=travel,
+                legal=settings.legal,
+                time_limit_s=time_limit_s,
+                seed=seed,
+            )
+        )
+        routes, status, solve_s = output.routes, output.status, output.time_s
+        not_worth = [
+            Dropped(cid, "not_worth_detour", "the planner found better use of the teams' time")
+            for cid in output.unperformed
+        ]
+    else:
+        routes = tuple(_empty_route(t) for t in teams)
+        status, solve_s, not_worth = "nothing_to_plan", 0.0, []
+
+    progress("road geometry", 0.9)
+    routes = tuple(_with_geometry(r, region.networks[r.team.profile]) for r in routes)
+    order = {c.case_id: i for i, c in enumerate(cases)}
+    all_dropped = sorted([*dropped, *not_worth], key=lambda d: order[d.case_id])
+    plan = Plan(
+        plan_id=uuid.uuid4().hex[:12] if seed is None else f"{date:%Y%m%d}-s{seed}",
+        date=date,
+        timezone=settings.timezone,
+        routes=routes,
+        dropped=tuple(all_dropped),
+        unresolved=tuple(sorted(unresolved, key=lambda u: order[u.case_id])),
+        solver=SolverInfo("ortools", status, solve_s),
+        cases=len(cases),
+        expected_value=sum(v.value * v.slot.p_home for r in routes for v in r.visits),
+    )
+    # The checker sees each case where it was placed, so a stop's location is checked too.
+    located_by_id = {c.case_id: c for c in located}
+    checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
+    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal)
+    progress("done", 1.0)
+    return PlanRun(plan, list(cases), list(teams), violations)
+
+
+def _empty_route(team: Team) -> TeamDay:
+    return TeamDay(team, team.shift.start, team.shift.start, (), 0, 0.0)
+
+
+def _with_geometry(route: TeamDay, network: RoadNetwork) -> TeamDay:
+    """Add the road path and driven distance of the whole day."""
+    team = route.team
+    stops = [team.start, *(v.location for v in route.visits), team.end]
+    legs = network.legs(stops)
+    path: list[Location] = []
+    for leg in legs:
+        path.extend(leg.points if not path else leg.points[1:])
+    distance = float(np.sum([leg.meters for leg in legs]))
+    return dataclasses.replace(route, path=tuple(path), distance_m=distance)
+
+
+def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[TeamSpec]]:
+    """Read both input files; every problem of both is reported before failing."""
+    return read_cases(cases_path), read_teams(teams_path)
+
+
+def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "osm") -> dict[str, Path]:
+    """Write plan.json, the overview ``index.html`` and one map per team; returns what was written."""
+    from maps import render_overview, render_team_map, write_assets
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    maps_dir = out_dir / "maps"
+    maps_dir.mkdir(exist_ok=True)
+    write_assets(out_dir / "static")
+    plan = run.plan
+    written: dict[str, Path] = {}
+    plan_path = out_dir / "plan.json"
+    plan_path.write_text(json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2), encoding="utf-8")
+    written["plan"] = plan_path
+    links: dict[str, str] = {}
+    for route in plan.routes:
+        team_id = route.team.team_id
+        path = maps_dir / f"{_safe_name(team_id)}.html"
+        path.write_text(render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles), encoding="utf-8")
+        links[team_id] = f"maps/{path.name}"
+        written[f"map:{team_id}"] = path
+    index = out_dir / "index.html"
+    index.write_text(render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles), encoding="utf-8")
+    written["overview"] = index
+    return written
+
+
+def _safe_name(team_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in team_id) or "team"

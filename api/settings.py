@@ -1,0 +1,101 @@
+"""Settings of a deployment: options win over environment variables, which win over defaults.
+
+| variable | meaning | default |
+|---|---|---|
+| `DOORSTEP_TZ` | plan time zone (IANA name) | the zone at the extract's centre |
+| `DOORSTEP_COUNTRY` | ISO country code for calendar and speed rules | the country of that zone |
+| `DOORSTEP_CACHE_DIR` | where built road graphs and address indexes are cached | `~/.cache/doorstep` |
+| `DOORSTEP_LEGAL_START`, `DOORSTEP_LEGAL_END` | legal visiting window, `HH:MM`; may only narrow 08:00-22:00 | `08:00`, `22:00` |
+| `DOORSTEP_LANG` | language of maps, `en` or `zh-CN` | `en` |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from api.errors import ConfigurationError
+from geo.types import Location
+from routing.model import TimeWindow
+
+# Compliance (DESIGN.md §2): no field visit between 22:00 and 08:00; settings may narrow this, never widen it.
+LEGAL_WINDOW = TimeWindow(8 * 3600, 22 * 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class DaySettings:
+    """What a planning run needs to know about where and when it is."""
+
+    timezone: str
+    country: str
+    legal: TimeWindow
+    lang: str = "en"
+
+
+def legal_window(start: str | None = None, end: str | None = None) -> TimeWindow:
+    """The legal visiting window, narrowed by settings and clamped to 08:00-22:00 whatever they say."""
+    start = start or os.environ.get("DOORSTEP_LEGAL_START")
+    end = end or os.environ.get("DOORSTEP_LEGAL_END")
+    s = _clock(start, "DOORSTEP_LEGAL_START") if start else LEGAL_WINDOW.start
+    e = _clock(end, "DOORSTEP_LEGAL_END") if end else LEGAL_WINDOW.end
+    s, e = max(s, LEGAL_WINDOW.start), min(e, LEGAL_WINDOW.end)
+    if s >= e:
+        msg = f"the legal visiting window {start}-{end} is empty"
+        raise ConfigurationError(msg)
+    return TimeWindow(s, e)
+
+
+def _clock(text: str, name: str) -> int:
+    try:
+        h, m = text.split(":")
+        return int(h) * 3600 + int(m) * 60
+    except ValueError as err:
+        msg = f"{name}: expected HH:MM, got {text!r}"
+        raise ConfigurationError(msg) from err
+
+
+def resolve_timezone(option: str | None, center: Location) -> str:
+    """``--tz``, else ``DOORSTEP_TZ``, else the zone at the extract's centre."""
+    name = option or os.environ.get("DOORSTEP_TZ")
+    if name is None:
+        from timezonefinder import TimezoneFinder
+
+        name = TimezoneFinder().timezone_at(lat=center.lat, lng=center.lon)
+        if name is None:
+            msg = f"no time zone is known at {center.lat:.4f}, {center.lon:.4f}; pass --tz"
+            raise ConfigurationError(msg)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        msg = f"unknown time zone {name!r} (an IANA name such as Europe/Helsinki)"
+        raise ConfigurationError(msg) from err
+    return name
+
+
+def resolve_country(option: str | None, timezone: str) -> str:
+    """``--country``, else ``DOORSTEP_COUNTRY``, else the country of the time zone (IANA zone.tab)."""
+    code = option or os.environ.get("DOORSTEP_COUNTRY")
+    if code:
+        if len(code) != 2 or not code.isalpha():
+            msg = f"country must be a two-letter ISO code, got {code!r}"
+            raise ConfigurationError(msg)
+        return code.upper()
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    for line in table.splitlines():
+        if line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[2] == timezone:
+            return parts[0]
+    msg = f"no country is known for time zone {timezone}; pass --country"
+    raise ConfigurationError(msg)
+
+
+def resolve_lang(option: str | None) -> str:
+    lang = option or os.environ.get("DOORSTEP_LANG") or "en"
+    if lang not in ("en", "zh-CN"):
+        msg = f"unknown language {lang!r}; one of en, zh-CN"
+        raise ConfigurationError(msg)
+    return lang

@@ -1,0 +1,189 @@
+"""The pre-solve pass: which team may visit which case, in which slots, and why a case cannot be planned.
+
+Every located open case leaves here either as a ``Candidate`` for the solver or as a ``Dropped`` record with
+its code (CONTRACTS.md): the solver itself only ever adds ``not_worth_detour``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.model import Case, Dropped, Slot, Team, TimeWindow
+from routing.presence import PresencePrior
+from routing.solver import Candidate, copy_window
+
+SLOT_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPolicy:
+    """How candidate slots are made.
+
+    Parameters
+    ----------
+    legal
+        The legal visiting window (08:00-22:00 by default; never wider).
+    max_slots
+        Copies kept per case: the best few slots by P(home) (DESIGN.md §4).
+    appointment_p_home
+        P(home) assumed inside an agreed appointment window.
+    """
+
+    legal: TimeWindow
+    max_slots: int = 3
+    appointment_p_home: float = 0.9
+
+
+def build_candidates(
+    cases: Sequence[Case],
+    location_index: Mapping[str, int],
+    teams: Sequence[Team],
+    team_start_index: Sequence[int],
+    team_end_index: Sequence[int],
+    travel: Mapping[str, np.ndarray],
+    presence: PresencePrior,
+    day_type: str,
+    policy: SlotPolicy,
+) -> tuple[list[Candidate], list[Dropped]]:
+    """Split located cases into solver candidates and pre-solve drops.
+
+    Parameters
+    ----------
+    cases
+        Cases with a location; ``location_index[case_id]`` is the case's row in the travel matrices.
+    teams, team_start_index, team_end_index
+        The day's teams and their depots' matrix rows.
+    travel
+        Seconds between matrix rows, per travel profile.
+    presence
+        The presence prior.
+    day_type
+        ``workday``, ``rest_day`` or ``public_holiday``.
+    policy
+        Legal window and slot settings.
+
+    Returns
+    -------
+    tuple
+        The candidates and the dropped cases.
+    """
+    candidates: list[Candidate] = []
+    dropped: list[Dropped] = []
+    for case in cases:
+        if case.state == "closed":
+            dropped.append(Dropped(case.case_id, "closed", "the case is closed (paid or withdrawn)"))
+            continue
+        eligible, reason = _eligible_teams(case, teams)
+        if reason is not None:
+            dropped.append(reason)
+            continue
+        row = location_index[case.case_id]
+        reach = {
+            t: _reachable_window(
+                teams[t], case.service_s, travel, team_start_index[t], team_end_index[t], row
+            )
+            for t in eligible
+        }
+        if case.appointment is not None:
+            slots, drop = _appointment_slot(case, reach, policy)
+        else:
+            slots, drop = _presence_slots(case, reach, presence, day_type, policy)
+        if drop is not None:
+            dropped.append(drop)
+            continue
+        allowed = tuple(t for t in eligible if reach[t] is not None)
+        candidates.append(
+            Candidate(
+                case_id=case.case_id,
+                customer_id=case.customer_id,
+                location_index=row,
+                location=case.location,  # type: ignore[arg-type]  # located cases only
+                address=case.address,
+                service_s=case.service_s,
+                value=max(1.0, case.priority),
+                slots=slots,
+                allowed_teams=allowed,
+            )
+        )
+    return candidates, dropped
+
+
+def _eligible_teams(case: Case, teams: Sequence[Team]) -> tuple[list[int], Dropped | None]:
+    in_branch = [i for i, t in enumerate(teams) if t.branch == case.branch]
+    if not in_branch:
+        where = f"branch {case.branch!r}" if case.branch else "the default branch"
+        return [], Dropped(case.case_id, "no_team_in_branch", f"no team works in {where}")
+    if case.pin_team is not None:
+        in_branch = [i for i in in_branch if teams[i].team_id == case.pin_team]
+        if not in_branch:
+            msg = f"pinned to team {case.pin_team}, which is not planned in the case's branch today"
+            return [], Dropped(case.case_id, "no_team_in_branch", msg)
+    skilled = [i for i in in_branch if case.skills <= teams[i].skills]
+    if not skilled:
+        need = ", ".join(sorted(case.skills))
+        return [], Dropped(case.case_id, "skill_missing", f"no team in its branch has the skills: {need}")
+    return skilled, None
+
+
+def _reachable_window(
+    team: Team,
+    service_s: int,
+    travel: Mapping[str, np.ndarray],
+    start_row: int,
+    end_row: int,
+    row: int,
+) -> TimeWindow | None:
+    """Service starts at which ``team`` can reach the case from its depot and still get back in its shift."""
+    matrix = travel[team.profile]
+    earliest = team.shift.start + int(np.ceil(matrix[start_row, row]))
+    latest = team.shift.end - service_s - int(np.ceil(matrix[row, end_row]))
+    if earliest > latest:
+        return None
+    return TimeWindow(max(0, earliest), latest)
+
+
+def _feasible(window: TimeWindow | None, reach: Mapping[int, TimeWindow | None]) -> bool:
+    return window is not None and any(r is not None and r.intersect(window) is not None for r in reach.values())
+
+
+def _appointment_slot(
+    case: Case, reach: Mapping[int, TimeWindow | None], policy: SlotPolicy
+) -> tuple[tuple[Slot, ...], Dropped | None]:
+    appointment = case.appointment
+    assert appointment is not None
+    window = copy_window(appointment, policy.legal, case.service_s)
+    if window is None:
+        msg = f"appointment {appointment} leaves no legal visit time (legal hours {policy.legal})"
+        return (), Dropped(case.case_id, "appointment_unreachable", msg)
+    if not _feasible(window, reach):
+        msg = f"no team can reach the customer within the appointment {appointment} and its shift"
+        return (), Dropped(case.case_id, "appointment_unreachable", msg)
+    return (Slot("appointment", window, policy.appointment_p_home),), None
+
+
+def _presence_slots(
+    case: Case,
+    reach: Mapping[int, TimeWindow | None],
+    presence: PresencePrior,
+    day_type: str,
+    policy: SlotPolicy,
+) -> tuple[tuple[Slot, ...], Dropped | None]:
+    options: list[Slot] = []
+    first = policy.legal.start - policy.legal.start % SLOT_SECONDS
+    for start in range(first, policy.legal.end, SLOT_SECONDS):
+        hour = TimeWindow(start, min(start + SLOT_SECONDS, 24 * 3600))
+        window = copy_window(hour, policy.legal, case.service_s)
+        if not _feasible(window, reach):
+            continue
+        assert window is not None
+        p = presence.slot_p_home(case.segment, day_type, hour.start, hour.end)
+        options.append(Slot("presence", window, p))
+    if not options:
+        msg = "no legal hour of the day falls inside a reachable part of any eligible team's shift"
+        return (), Dropped(case.case_id, "no_feasible_slot", msg)
+    # The best few slots by P(home); earlier slots first among equals.
+    options.sort(key=lambda s: (-s.p_home, s.window.start))
+    return tuple(options[: policy.max_slots]), None

@@ -1,0 +1,362 @@
+"""The OR-Tools model of a planning day (DESIGN.md §4).
+
+One routing node per (case, slot) copy; all copies of a case form one disjunction, so at most one is visited and
+skipping the case costs ``v_i * max_k p_ik``. Choosing copy k costs ``v_i * (max_k p_ik - p_ik)``, charged on the
+arc that leaves it; together the solver maximises ``sum v_i p_ik`` minus a travel-cost term. The time dimension
+carries the slot windows (already cut to the legal hours), shifts and the lunch break.
+
+Only this module imports OR-Tools.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from geo.types import Location
+from routing.errors import SolverError
+from routing.model import Slot, Team, TeamDay, TimeWindow, Visit
+
+# One value point (a priority point times a probability) is worth VALUE_SCALE cost units: large enough that
+# rounding never flips a decision, small enough that totals stay far below 2**62.
+VALUE_SCALE = 1000
+# Travel cost in value points per hour of driving: a tie-breaker between plans that meet as many customers,
+# not a reason to skip a visit (a visit is worth tens of points).
+TRAVEL_VALUE_PER_HOUR = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A located, plannable case with its candidate slots.
+
+    Parameters
+    ----------
+    case_id, customer_id
+        Identify the case.
+    location_index
+        Row of the case's point in the travel matrices.
+    location, address
+        Where the visit happens (for the output).
+    service_s
+        Time on site.
+    value
+        The value of meeting the customer (priority points).
+    slots
+        Candidate slots, each already cut to the legal hours; at least one.
+    allowed_teams
+        Indices of the teams that may visit (branch, skills, pin); at least one.
+    """
+
+    case_id: str
+    customer_id: str
+    location_index: int
+    location: Location
+    address: str | None
+    service_s: int
+    value: float
+    slots: tuple[Slot, ...]
+    allowed_teams: tuple[int, ...]
+    address_kind: str = "home"
+
+
+@dataclass(frozen=True, slots=True)
+class SolveInput:
+    """Everything the solver needs, already validated and pre-filtered."""
+
+    teams: tuple[Team, ...]
+    team_start_index: tuple[int, ...]
+    team_end_index: tuple[int, ...]
+    candidates: tuple[Candidate, ...]
+    travel: Mapping[str, np.ndarray]
+    legal: TimeWindow
+    time_limit_s: float = 10.0
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOutput:
+    routes: tuple[TeamDay, ...]
+    unperformed: tuple[str, ...]
+    status: str
+    time_s: float
+    objective_value: float
+
+
+_STATUS_NAMES = {
+    0: "not_solved",
+    1: "success",
+    2: "partial_success_time_limit",
+    3: "fail",
+    4: "fail_timeout",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
+
+
+def solve(problem: SolveInput) -> SolveOutput:
+    """Plan every team's route for the day.
+
+    Parameters
+    ----------
+    problem
+        Teams, candidates with their slot copies, per-profile travel matrices and the legal window.
+
+    Returns
+    -------
+    SolveOutput
+        One ``TeamDay`` per team (an empty route for an unused team) and the cases left unvisited. Road
+        geometry and distances are not known here; the caller adds them.
+    """
+    started = time.perf_counter()
+    model = _Model(problem)
+    solution = model.routing.SolveWithParameters(model.search_parameters())
+    if solution is None:
+        # All-unperformed is always feasible, so no solution means the model itself is wrong.
+        msg = f"OR-Tools found no plan (status {model.status_name()})"
+        raise SolverError(msg)
+    routes, visited = model.extract(solution)
+    unperformed = tuple(c.case_id for c in problem.candidates if c.case_id not in visited)
+    return SolveOutput(
+        routes=routes,
+        unperformed=unperformed,
+        status=model.status_name(),
+        time_s=time.perf_counter() - started,
+        objective_value=solution.ObjectiveValue() / VALUE_SCALE,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    candidate: int
+    slot: Slot
+    window: TimeWindow
+
+
+class _Model:
+    """Builds the OR-Tools routing model for one ``SolveInput`` and reads solutions back."""
+
+    def __init__(self, problem: SolveInput) -> None:
+        self.problem = problem
+        teams = problem.teams
+        n_teams = len(teams)
+        self.copies = [
+            _Copy(ci, slot, slot.window) for ci, cand in enumerate(problem.candidates) for slot in cand.slots
+        ]
+        # Node layout: one start and one end node per team, then one node per copy.
+        self.first_copy_node = 2 * n_teams
+        n_nodes = self.first_copy_node + len(self.copies)
+        starts = list(range(n_teams))
+        ends = list(range(n_teams, 2 * n_teams))
+        self.manager = pywrapcp.RoutingIndexManager(n_nodes, n_teams, starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+
+        cands = problem.candidates
+        node_location = np.array(
+            list(problem.team_start_index)
+            + list(problem.team_end_index)
+            + [cands[c.candidate].location_index for c in self.copies],
+            dtype=np.int64,
+        )
+        self.node_location = node_location
+        service = np.zeros(n_nodes, dtype=np.int64)
+        service[self.first_copy_node :] = [cands[c.candidate].service_s for c in self.copies]
+        self.service = service
+
+        best_p = [max(s.p_home for s in cand.slots) for cand in cands]
+        node_cost = np.zeros(n_nodes, dtype=np.int64)
+        for k, copy in enumerate(self.copies):
+            cand = cands[copy.candidate]
+            node_cost[self.first_copy_node + k] = round(
+                VALUE_SCALE * cand.value * (best_p[copy.candidate] - copy.slot.p_home)
+            )
+
+        travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
+        transit_index: dict[str, int] = {}
+        for profile in sorted({t.profile for t in teams}):
+            travel = np.ceil(np.asarray(problem.travel[profile], dtype=np.float64)).astype(np.int64)
+            leg = travel[node_location[:, None], node_location[None, :]]
+            transit = leg + service[:, None]
+            # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
+            cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
+            transit_index[profile] = self.routing.RegisterTransitMatrix(transit.tolist())
+            cost_index = self.routing.RegisterTransitMatrix(cost.tolist())
+            for v, team in enumerate(teams):
+                if team.profile == profile:
+                    self.routing.SetArcCostEvaluatorOfVehicle(cost_index, v)
+
+        horizon = 24 * 3600
+        self.routing.AddDimensionWithVehicleTransits(
+            [transit_index[t.profile] for t in teams], horizon, horizon, False, "time"
+        )
+        self.time = self.routing.GetDimensionOrDie("time")
+        self._add_windows_and_shifts()
+        self._add_breaks()
+        self._add_max_visits()
+
+        for ci, cand in enumerate(cands):
+            indices = [
+                self.manager.NodeToIndex(self.first_copy_node + k)
+                for k, c in enumerate(self.copies)
+                if c.candidate == ci
+            ]
+            penalty = max(1, round(VALUE_SCALE * cand.value * best_p[ci]))
+            self.routing.AddDisjunction(indices, penalty, 1)
+            if len(cand.allowed_teams) < n_teams:
+                for index in indices:
+                    # -1 keeps the node droppable; the rest are the teams allowed to visit.
+                    self.routing.VehicleVar(index).SetValues([-1, *cand.allowed_teams])
+
+    def _add_windows_and_shifts(self) -> None:
+        for k, copy in enumerate(self.copies):
+            index = self.manager.NodeToIndex(self.first_copy_node + k)
+            # The cumul at a visit node is the service start.
+            self.time.CumulVar(index).SetRange(copy.window.start, copy.window.end)
+        for v, team in enumerate(self.problem.teams):
+            start, end = self.routing.Start(v), self.routing.End(v)
+            self.time.CumulVar(start).SetRange(team.shift.start, team.shift.end)
+            self.time.CumulVar(end).SetRange(team.shift.start, team.shift.end)
+            # Teams leave as late as the route allows and come back as early as it allows.
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(start))
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(end))
+
+    def _add_breaks(self) -> None:
+        solver = self.routing.solver()
+        node_visit_transits = [int(s) for s in self.service]
+        for v, team in enumerate(self.problem.teams):
+            if team.lunch is None:
+                continue
+            lunch = team.lunch
+            interval = solver.FixedDurationIntervalVar(
+                lunch.window.start, lunch.window.end - lunch.duration_s, lunch.duration_s, False, f"lunch {v}"
+            )
+            self.time.SetBreakIntervalsOfVehicle([interval], v, node_visit_transits)
+
+    def _add_max_visits(self) -> None:
+        teams = self.problem.teams
+        if all(t.max_visits is None for t in teams):
+            return
+        is_visit = [0] * self.first_copy_node + [1] * len(self.copies)
+        counter = self.routing.RegisterUnaryTransitVector(is_visit)
+        big = len(self.copies) + 1
+        caps = [big if t.max_visits is None else t.max_visits for t in teams]
+        self.routing.AddDimensionWithVehicleCapacity(counter, 0, caps, True, "visits")
+
+    def search_parameters(self) -> pywrapcp.RoutingSearchParameters:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        # Parallel cheapest insertion is slow beyond about 1k nodes (DESIGN.md §4).
+        if len(self.copies) <= 1000:
+            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+        else:
+            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        if self.problem.seed is not None:
+            # A time-limited search is not reproducible; a solution count is. The time limit stays as a guard
+            # for tiny days, where guided local search runs out of new solutions long before the count.
+            params.solution_limit = 50 + 5 * len(self.problem.candidates)
+            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
+        else:
+            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
+        return params
+
+    def status_name(self) -> str:
+        return _STATUS_NAMES.get(int(self.routing.status()), str(self.routing.status()))
+
+    def extract(self, solution: pywrapcp.Assignment) -> tuple[tuple[TeamDay, ...], set[str]]:
+        """Turn an OR-Tools assignment into ``TeamDay`` records with wall-clock times."""
+        problem = self.problem
+        breaks = self._break_starts(solution)
+        routes: list[TeamDay] = []
+        visited: set[str] = set()
+        for v, team in enumerate(problem.teams):
+            travel = np.asarray(problem.travel[team.profile])
+            index = self.routing.Start(v)
+            start_time = solution.Value(self.time.CumulVar(index))
+            prev_loc = problem.team_start_index[v]
+            prev_departure = start_time
+            visits: list[Visit] = []
+            travel_total = 0
+            break_start = breaks.get(v)
+            lunch_s = team.lunch.duration_s if team.lunch is not None else 0
+            break_after_seq: int | None = None
+            index = solution.Value(self.routing.NextVar(index))
+            while not self.routing.IsEnd(index):
+                node = self.manager.IndexToNode(index)
+                copy = self.copies[node - self.first_copy_node]
+                cand = problem.candidates[copy.candidate]
+                leg_s = math.ceil(float(travel[prev_loc, cand.location_index]))
+                service_start = solution.Value(self.time.CumulVar(index))
+                ready = prev_departure + leg_s
+                if break_start is not None and prev_departure <= break_start < service_start:
+                    # The break falls in this gap: it delays arrival unless there was waiting time anyway.
+                    ready += lunch_s
+                    break_after_seq = len(visits)
+                arrival = min(service_start, ready)
+                visits.append(
+                    Visit(
+                        seq=len(visits) + 1,
+                        case_id=cand.case_id,
+                        customer_id=cand.customer_id,
+                        address_kind=cand.address_kind,
+                        location=cand.location,
+                        arrival=arrival,
+                        wait_s=service_start - arrival,
+                        service_start=service_start,
+                        departure=service_start + cand.service_s,
+                        slot=copy.slot,
+                        value=cand.value,
+                        travel_s_from_previous=leg_s,
+                        address=cand.address,
+                    )
+                )
+                visited.add(cand.case_id)
+                travel_total += leg_s
+                prev_loc = cand.location_index
+                prev_departure = service_start + cand.service_s
+                index = solution.Value(self.routing.NextVar(index))
+            end_leg = math.ceil(float(travel[prev_loc, problem.team_end_index[v]]))
+            travel_total += end_leg
+            end_time = solution.Value(self.time.CumulVar(index))
+            if break_start is not None and break_after_seq is None:
+                # Taken before leaving the depot, or after the last visit.
+                break_after_seq = 0 if break_start < start_time else len(visits)
+            routes.append(
+                TeamDay(
+                    team=team,
+                    start_time=start_time,
+                    end_time=end_time,
+                    visits=tuple(visits),
+                    travel_s=travel_total,
+                    distance_m=0.0,
+                    break_start=break_start,
+                    break_after_seq=break_after_seq,
+                )
+            )
+        return tuple(routes), visited
+
+    def _break_starts(self, solution: pywrapcp.Assignment) -> dict[int, int]:
+        container = solution.IntervalVarContainer()
+        starts: dict[int, int] = {}
+        for i in range(container.Size()):
+            element = container.Element(i)
+            name = element.Var().Name()
+            if name.startswith("lunch ") and element.PerformedValue():
+                starts[int(name.split()[1])] = element.StartValue()
+        return starts
+
+
+def copy_window(slot_window: TimeWindow, legal: TimeWindow, service_s: int) -> TimeWindow | None:
+    """The window of service starts for a copy: inside the slot and the legal hours, finishing by legal end."""
+    latest = min(slot_window.end, legal.end - service_s)
+    earliest = max(slot_window.start, legal.start)
+    return TimeWindow(earliest, latest) if earliest <= latest else None
+
+
+def team_location_indices(teams: Sequence[Team], index_of: Mapping[Location, int]) -> tuple[list[int], list[int]]:
+    """Matrix rows of each team's start and end point."""
+    return [index_of[t.start] for t in teams], [index_of[t.end] for t in teams]

@@ -1,0 +1,237 @@
+"""The OR-Tools model on small hand-made days, re-checked by routing.check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from geo.types import Location
+from routing.check import check_plan
+from routing.errors import InfeasibleTeamError
+from routing.model import Break, Case, Plan, Slot, SolverInfo, Team, TimeWindow
+from routing.solver import Candidate, SolveInput, copy_window, solve
+
+H = 3600
+LEGAL = TimeWindow(8 * H, 22 * H)
+# A 5 x 5 grid of points 1 km apart around a depot; driving at 10 m/s, so 100 s per km.
+ORIGIN = Location(60.17, 24.94)
+SPEED_M_S = 10.0
+
+
+def grid_points(n: int) -> list[Location]:
+    """Depot first, then n points on a grid with 1 km spacing (0.009 deg lat ~ 1 km)."""
+    pts = [ORIGIN]
+    for k in range(n):
+        i, j = divmod(k, 5)
+        pts.append(Location(ORIGIN.lat + 0.009 * (i + 1), ORIGIN.lon + 0.018 * (j - 2)))
+    return pts
+
+
+def manhattan_seconds(points: Sequence[Location]) -> np.ndarray:
+    """Travel seconds on a Manhattan metric (a stand-in road network for solver-only tests)."""
+    lat = np.array([p.lat for p in points])
+    lon = np.array([p.lon for p in points])
+    dy = np.abs(lat[:, None] - lat[None, :]) * 111_000
+    dx = np.abs(lon[:, None] - lon[None, :]) * 111_000 * np.cos(np.radians(ORIGIN.lat))
+    return (dx + dy) / SPEED_M_S
+
+
+def make_team(team_id: str = "T1", shift: TimeWindow = TimeWindow(9 * H, 18 * H), **kw: object) -> Team:
+    return Team(team_id, ("ann", "bo"), ORIGIN, ORIGIN, shift, **kw)  # type: ignore[arg-type]
+
+
+def make_problem(
+    n_cases: int,
+    teams: Sequence[Team],
+    slots_for: dict[int, list[Slot]] | None = None,
+    skills: dict[int, frozenset[str]] | None = None,
+    service_s: int = 20 * 60,
+) -> tuple[SolveInput, list[Case], list[Location]]:
+    points = grid_points(n_cases)
+    travel = manhattan_seconds(points)
+    cases, cands = [], []
+    for k in range(n_cases):
+        case = Case(
+            f"C{k}",
+            f"P{k}",
+            location=points[k + 1],
+            service_s=service_s,
+            skills=(skills or {}).get(k, frozenset()),
+        )
+        slots = (slots_for or {}).get(k) or [
+            Slot("presence", w, p)
+            for w, p in (
+                (TimeWindow(10 * H, 11 * H), 0.3),
+                (TimeWindow(14 * H, 15 * H), 0.5),
+                (TimeWindow(17 * H, 18 * H), 0.7),
+            )
+        ]
+        windows = [copy_window(s.window, LEGAL, service_s) for s in slots]
+        slots = [dataclasses.replace(s, window=w) for s, w in zip(slots, windows, strict=True) if w is not None]
+        allowed = tuple(i for i, t in enumerate(teams) if case.skills <= t.skills)
+        cases.append(case)
+        cands.append(
+            Candidate(case.case_id, case.customer_id, k + 1, points[k + 1], None, service_s, 50.0, tuple(slots), allowed)
+        )
+    problem = SolveInput(
+        teams=tuple(teams),
+        team_start_index=tuple(0 for _ in teams),
+        team_end_index=tuple(0 for _ in teams),
+        candidates=tuple(cands),
+        travel={"car": travel},
+        legal=LEGAL,
+        time_limit_s=2.0,
+        seed=1,
+    )
+    return problem, cases, points
+
+
+def leg_seconds_for(points: Sequence[Location]):  # type: ignore[no-untyped-def]
+    travel = manhattan_seconds(points)
+    index = {p: i for i, p in enumerate(points)}
+
+    def legs(profile: str, seq: Sequence[Location]) -> list[float]:
+        return [float(travel[index[a], index[b]]) for a, b in zip(seq, seq[1:], strict=False)]
+
+    return legs
+
+
+def as_plan(problem: SolveInput, cases: list[Case]) -> tuple[Plan, list]:  # type: ignore[type-arg]
+    from routing.model import Dropped
+
+    out = solve(problem)
+    dropped = tuple(Dropped(cid, "not_worth_detour", "-") for cid in out.unperformed)
+    import datetime as dt
+
+    plan = Plan("p", dt.date(2026, 12, 1), "Europe/Helsinki", out.routes, dropped, (), SolverInfo("ortools", out.status, 0))
+    return plan, list(out.unperformed)
+
+
+def test_small_day_visits_everyone_and_passes_the_checker() -> None:
+    """Six cases in a 9-hour shift are all visited, in their best slot, with no rule broken."""
+    problem, cases, points = make_problem(6, [make_team()])
+    plan, unperformed = as_plan(problem, cases)
+    assert unperformed == []
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    visits = plan.routes[0].visits
+    # 6 visits of 20 min + at most ~2 km between neighbours fit in 17:00-18:00? No: only 3 fit, so slots spread.
+    assert len(visits) == 6
+    assert {v.slot.window.start // H for v in visits} <= {10, 14, 17}
+
+
+def test_no_visit_outside_legal_hours_even_with_a_wider_shift() -> None:
+    """A 06:00-23:30 shift and slots at 06:00 and 22:00 still only yield visits inside 08:00-22:00."""
+    early_late = [
+        Slot("presence", TimeWindow(6 * H, 8 * H + 10 * 60), 0.9),
+        Slot("presence", TimeWindow(21 * H + 50 * 60, 23 * H), 0.9),
+    ]
+    team = make_team(shift=TimeWindow(6 * H, 23 * H + 30 * 60))
+    problem, cases, points = make_problem(8, [team], slots_for={k: early_late for k in range(8)})
+    plan, _ = as_plan(problem, cases)
+    for v in plan.routes[0].visits:
+        assert LEGAL.start <= v.service_start and v.departure <= LEGAL.end, v
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    # The 21:50-23:00 slot cut to the legal end leaves only 21:50-21:40, i.e. nothing: only 08:00-08:10 remains.
+    assert all(v.service_start <= 8 * H + 10 * 60 for v in plan.routes[0].visits)
+
+
+def test_lunch_break_is_placed_in_its_window_and_never_overlaps_a_visit() -> None:
+    """A 30-minute break in 12:00-13:30 is scheduled there, between visits, on a busy day."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    team = make_team(lunch=lunch)
+    midday = [Slot("presence", TimeWindow(11 * H, 15 * H), 0.6)]
+    problem, cases, points = make_problem(10, [team], slots_for={k: midday for k in range(10)})
+    plan, _ = as_plan(problem, cases)
+    route = plan.routes[0]
+    assert route.break_start is not None
+    assert 12 * H <= route.break_start <= 13 * H
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_unused_team_with_a_break_does_not_break_the_model() -> None:
+    """A team that may visit nobody (skills) but has a lunch break still gets a valid empty route."""
+    lunch = Break(TimeWindow(12 * H, 14 * H), 45 * 60)
+    teams = [make_team("T1"), make_team("T2", lunch=lunch, skills=frozenset())]
+    skills = {k: frozenset({"legal"}) for k in range(4)}
+    teams[0] = make_team("T1", skills=frozenset({"legal"}))
+    problem, cases, points = make_problem(4, teams, skills=skills)
+    plan, unperformed = as_plan(problem, cases)
+    assert unperformed == []
+    assert plan.routes[1].visits == ()
+    assert all(v.case_id for v in plan.routes[0].visits)
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_max_visits_caps_a_team() -> None:
+    """With max_visits=2 a team makes at most two visits; the rest are left unvisited."""
+    problem, cases, points = make_problem(6, [make_team(max_visits=2)])
+    plan, unperformed = as_plan(problem, cases)
+    assert len(plan.routes[0].visits) == 2
+    assert len(unperformed) == 4
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_team_starts_as_late_as_its_route_allows() -> None:
+    """A team with one 17:00 visit leaves just in time for it rather than at 09:00 (no waiting at the door)."""
+    late = [Slot("presence", TimeWindow(17 * H, 18 * H), 0.8)]
+    problem, cases, points = make_problem(1, [make_team()], slots_for={0: late})
+    plan, _ = as_plan(problem, cases)
+    route = plan.routes[0]
+    visit = route.visits[0]
+    assert visit.wait_s == 0
+    assert route.start_time == visit.service_start - visit.travel_s_from_previous
+
+
+def test_checker_names_a_visit_moved_outside_legal_hours() -> None:
+    """Tampering with a solved plan (a visit at 22:30) is caught as legal_hours and slot_window."""
+    problem, cases, points = make_problem(3, [make_team(shift=TimeWindow(9 * H, 23 * H + 30 * 60))])
+    plan, _ = as_plan(problem, cases)
+    route = plan.routes[0]
+    last = route.visits[-1]
+    moved = dataclasses.replace(
+        last, arrival=22 * H + 30 * 60, service_start=22 * H + 30 * 60, departure=22 * H + 50 * 60
+    )
+    bad_route = dataclasses.replace(route, visits=(*route.visits[:-1], moved), end_time=23 * H + 30 * 60)
+    bad = dataclasses.replace(plan, routes=(bad_route,))
+    codes = {v.code for v in check_plan(bad, cases, problem.teams, leg_seconds_for(points), LEGAL)}
+    assert {"legal_hours", "slot_window"} <= codes
+
+
+def test_checker_catches_impossible_travel_and_missing_cases() -> None:
+    """Two stops 4 km apart scheduled 1 minute apart, and a case missing from the plan, are both named."""
+    problem, cases, points = make_problem(4, [make_team()])
+    plan, _ = as_plan(problem, cases)
+    route = plan.routes[0]
+    first, second = route.visits[0], route.visits[1]
+    squeezed = dataclasses.replace(
+        second,
+        arrival=first.departure + 60,
+        wait_s=0,
+        service_start=first.departure + 60,
+        departure=first.departure + 60 + 1200,
+        slot=dataclasses.replace(second.slot, window=TimeWindow(0, 24 * H)),
+    )
+    bad_route = dataclasses.replace(route, visits=(first, squeezed, *route.visits[2:]))
+    extra_case = Case("C99", "P99", location=points[1])
+    bad = dataclasses.replace(plan, routes=(bad_route,))
+    codes = [v.code for v in check_plan(bad, [*cases, extra_case], problem.teams, leg_seconds_for(points), LEGAL)]
+    assert "coverage" in codes
+    # Consecutive grid points are >= 1 km apart (>= 100 s), so 60 s is impossible unless they coincide.
+    if points[problem.candidates[0].location_index] != points[2]:
+        assert "travel_time" in codes
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        (),  # nobody
+        ("ann",),  # a lone officer: compliance needs two
+    ],
+)
+def test_team_with_fewer_than_two_members_is_rejected_by_name(members: tuple[str, ...]) -> None:
+    """A team of fewer than two officers cannot be built, and the error names the team."""
+    with pytest.raises(InfeasibleTeamError, match="team SOLO"):
+        Team("SOLO", members, ORIGIN, ORIGIN, TimeWindow(9 * H, 17 * H))
