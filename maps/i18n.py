@@ -1,0 +1,178 @@
+"""The few strings the map pages show, in English and Simplified Chinese.
+
+Officers in the field mostly read Chinese; supervisors and engineers may prefer English. Keys are stable
+identifiers; every language must define every key (a test checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from maps.errors import UnsupportedLanguageError
+
+__all__ = ["DEFAULT_LANG", "LANGS", "MESSAGES", "normalize_lang", "translate"]
+
+DEFAULT_LANG = "en"
+
+_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "address": "Address",
+        "address_kind.home": "home",
+        "address_kind.registered": "registered address",
+        "address_kind.work": "work",
+        "appointment": "appointment",
+        "break": "Break",
+        "break_after": "after stop {seq}",
+        "case": "Case",
+        "code": "Code",
+        "count": "Count",
+        "customer": "Customer",
+        "date": "Date",
+        "depot": "Depot",
+        "depot_end": "End",
+        "depot_start": "Start",
+        "distance_km": "Distance (km)",
+        "dropped": "Dropped",
+        "eta": "ETA",
+        "expected_contacts": "Expected contacts",
+        "legend": "Legend",
+        "map": "Map",
+        "message": "Message",
+        "minutes": "{n} min",
+        "navigate": "Navigate",
+        "no_visits": "No visits planned",
+        "none": "none",
+        "open_map": "open map",
+        "overview_title": "Plan overview {date}",
+        "p_home": "P(home)",
+        "p_high": "likely home (≥ 60%)",
+        "p_low": "unlikely home (< 30%)",
+        "p_mid": "maybe home (30-60%)",
+        "plan": "Plan",
+        "planned": "Planned",
+        "cases": "Cases",
+        "service_start": "Service start",
+        "shift": "Shift",
+        "slot": "Slot",
+        "solver": "Solver",
+        "stop": "Stop",
+        "stops": "Stops",
+        "team": "Team",
+        "team_title": "Team {team} · {date}",
+        "timezone": "Time zone",
+        "total": "Total",
+        "travel_h": "Travel (h)",
+        "unresolved": "Unresolved",
+        "visits": "Visits",
+        "wait": "Wait",
+    }
+)
+
+_ZH_CN: Mapping[str, str] = MappingProxyType(
+    {
+        "address": "地址",
+        "address_kind.home": "住址",
+        "address_kind.registered": "户籍地址",
+        "address_kind.work": "工作地址",
+        "appointment": "预约",
+        "break": "休息",
+        "break_after": "第 {seq} 站之后",
+        "case": "案件",
+        "code": "代码",
+        "count": "数量",
+        "customer": "客户",
+        "date": "日期",
+        "depot": "出发点",
+        "depot_end": "终点",
+        "depot_start": "起点",
+        "distance_km": "距离（公里）",
+        "dropped": "未安排",
+        "eta": "预计到达",
+        "expected_contacts": "预计见面数",
+        "legend": "图例",
+        "map": "地图",
+        "message": "说明",
+        "minutes": "{n} 分钟",
+        "navigate": "导航",
+        "no_visits": "今日无走访安排",
+        "none": "无",
+        "open_map": "打开地图",
+        "overview_title": "走访计划总览 {date}",
+        "p_home": "在家概率",
+        "p_high": "很可能在家（≥ 60%）",
+        "p_low": "不太可能在家（< 30%）",
+        "p_mid": "可能在家（30-60%）",
+        "plan": "计划",
+        "planned": "已安排",
+        "cases": "案件数",
+        "service_start": "开始走访",
+        "shift": "班次",
+        "slot": "时段",
+        "solver": "求解器",
+        "stop": "站点",
+        "stops": "站点列表",
+        "team": "小组",
+        "team_title": "小组 {team} · {date}",
+        "timezone": "时区",
+        "total": "合计",
+        "travel_h": "行程（小时）",
+        "unresolved": "无法定位",
+        "visits": "走访数",
+        "wait": "等待",
+    }
+)
+
+MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType({"en": _EN, "zh-CN": _ZH_CN})
+LANGS: tuple[str, ...] = tuple(MESSAGES)
+
+# Spellings callers commonly use for the supported languages.
+_ALIASES: Mapping[str, str] = MappingProxyType(
+    {"en": "en", "en-us": "en", "en-gb": "en", "zh": "zh-CN", "zh-cn": "zh-CN", "zh-hans": "zh-CN"}
+)
+
+
+def normalize_lang(lang: str) -> str:
+    """The canonical code of a supported language.
+
+    Parameters
+    ----------
+    lang
+        A language tag such as ``"en"``, ``"zh-CN"`` or ``"zh_cn"`` (case and ``_``/``-`` do not matter).
+
+    Returns
+    -------
+    str
+        ``"en"`` or ``"zh-CN"``.
+
+    Raises
+    ------
+    UnsupportedLanguageError
+        When the language has no translation.
+    """
+    code = _ALIASES.get(lang.strip().replace("_", "-").lower())
+    if code is None:
+        msg = f"unsupported language {lang!r} (one of {', '.join(LANGS)})"
+        raise UnsupportedLanguageError(msg)
+    return code
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The text for ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
+
+    Parameters
+    ----------
+    lang
+        A supported language tag (see `normalize_lang`).
+    key
+        The message identifier, e.g. ``"eta"``.
+    **values
+        Values for the message's placeholders.
+
+    Returns
+    -------
+    str
+        The translated, formatted text (not HTML-escaped).
+    """
+    text = MESSAGES[normalize_lang(lang)][key]
+    return text.format(**values) if values else text

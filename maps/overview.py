@@ -1,0 +1,237 @@
+"""The supervisor's overview of a planning day: every team on one map, a summary table and links to the
+team maps, and the cases that were not planned, by reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+
+import folium
+
+from geo.types import Location
+from maps.i18n import normalize_lang, translate
+from maps.page import HtmlPopup, add_html, esc, finish_page, fit_to, new_map
+from maps.team_map import add_depots, route_points
+from routing.model import Plan, TeamDay, Visit, format_clock
+
+__all__ = ["TEAM_COLOURS", "render_overview", "team_colour"]
+
+# Distinct, print-safe colours; teams beyond ten reuse them in order.
+TEAM_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+def team_colour(index: int) -> str:
+    """The colour of the ``index``-th team of a plan."""
+    return TEAM_COLOURS[index % len(TEAM_COLOURS)]
+
+
+def _stop_popup(route: TeamDay, visit: Visit, lang: str) -> str:
+    t = partial(translate, lang)
+    window = visit.slot.window
+    rows = (
+        (t("team"), route.team.team_id),
+        (t("slot"), f"{format_clock(window.start)}-{format_clock(window.end)}"),
+        (t("eta"), format_clock(visit.arrival)),
+        (t("p_home"), f"{visit.slot.p_home:.0%}"),
+    )
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="ds-popup"><h3>{esc(t("stop"))} {visit.seq} · {esc(visit.case_id)}</h3>'
+        f"<table>{body}</table></div>"
+    )
+
+
+def _add_team_layer(m: folium.Map, route: TeamDay, colour: str, lang: str) -> None:
+    team_id = route.team.team_id
+    name = f'<span class="ds-team-swatch" style="background:{colour}"></span>{esc(team_id)}'
+    layer = folium.FeatureGroup(name=name)
+    line = route_points(route)
+    folium.PolyLine(
+        [[p.lat, p.lon] for p in line],
+        color=colour,
+        weight=4,
+        opacity=0.8,
+        dash_array=None if len(route.path) >= 2 else "8 8",
+        class_name="ds-route",
+    ).add_to(layer)
+    add_depots(layer, route, lang, label=f"{team_id} · ")
+    for visit in sorted(route.visits, key=lambda v: v.seq):
+        marker = folium.CircleMarker(
+            [visit.location.lat, visit.location.lon],
+            radius=7,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+        )
+        marker.add_child(HtmlPopup(_stop_popup(route, visit, lang)))
+        marker.add_to(layer)
+    layer.add_to(m)
+
+
+def _num(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _summary_table(plan: Plan, team_links: dict[str, str], lang: str) -> str:
+    t = partial(translate, lang)
+    head = "".join(
+        f"<th{' class=ds-num' if numeric else ''}>{esc(t(key))}</th>"
+        for key, numeric in (
+            ("team", False),
+            ("visits", True),
+            ("expected_contacts", True),
+            ("travel_h", True),
+            ("distance_km", True),
+            ("shift", False),
+            ("map", False),
+        )
+    )
+    rows = []
+    for index, route in enumerate(plan.routes):
+        team = route.team
+        href = team_links.get(team.team_id)
+        link = f'<a href="{esc(href)}">{esc(t("open_map"))}</a>' if href is not None else "—"
+        rows.append(
+            f'<tr data-team="{esc(team.team_id)}">'
+            f'<td><span class="ds-team-swatch" style="background:{team_colour(index)}"></span>'
+            f"{esc(team.team_id)}</td>"
+            f'<td class="ds-num">{len(route.visits)}</td>'
+            f'<td class="ds-num">{_num(route.expected_contacts)}</td>'
+            f'<td class="ds-num">{_num(route.travel_s / 3600)}</td>'
+            f'<td class="ds-num">{_num(route.distance_m / 1000)}</td>'
+            f"<td>{format_clock(team.shift.start)}-{format_clock(team.shift.end)}</td>"
+            f"<td>{link}</td></tr>"
+        )
+    total_km = sum(r.distance_m for r in plan.routes) / 1000
+    foot = (
+        f"<tr><td>{esc(t('total'))}</td><td class=ds-num>{plan.planned}</td>"
+        f"<td class=ds-num>{_num(plan.expected_contacts)}</td>"
+        f"<td class=ds-num>{_num(plan.travel_s / 3600)}</td>"
+        f"<td class=ds-num>{_num(total_km)}</td><td></td><td></td></tr>"
+    )
+    return (
+        f'<table class="ds-summary"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{foot}</tfoot></table>"
+    )
+
+
+def _reasons_section(key: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], lang: str) -> str:
+    """A heading with the count, a code -> count table and a collapsible list of the cases.
+
+    ``rows`` hold one value per column; the column named ``"code"`` is counted.
+    """
+    t = partial(translate, lang)
+    heading = f'<h2 class="ds-{key}">{esc(t(key))}: {len(rows)}</h2>'
+    if not rows:
+        return heading
+    code_at = columns.index("code")
+    counts = Counter(row[code_at] for row in rows)
+    code_rows = "".join(
+        f'<tr data-code="{esc(code)}"><td><code>{esc(code)}</code></td><td class=ds-num>{n}</td></tr>'
+        for code, n in sorted(counts.items())
+    )
+    codes = (
+        f"<table><thead><tr><th>{esc(t('code'))}</th><th class=ds-num>{esc(t('count'))}</th></tr></thead>"
+        f"<tbody>{code_rows}</tbody></table>"
+    )
+    detail_head = "".join(f"<th>{esc(t(c))}</th>" for c in columns)
+    detail_rows = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return (
+        f"{heading}{codes}<details><summary>{esc(t(key))}</summary>"
+        f"<table><thead><tr>{detail_head}</tr></thead><tbody>{detail_rows}</tbody></table></details>"
+    )
+
+
+def _header(plan: Plan, lang: str, title: str) -> str:
+    t = partial(translate, lang)
+    solver = plan.solver
+    facts = (
+        (t("plan"), plan.plan_id),
+        (t("timezone"), plan.timezone),
+        (t("cases"), str(plan.cases)),
+        (t("planned"), str(plan.planned)),
+        (t("expected_contacts"), _num(plan.expected_contacts)),
+        (t("solver"), f"{solver.engine} · {solver.status} · {solver.time_s:.1f} s"),
+    )
+    meta = " · ".join(f"{esc(k)}: {esc(v)}" for k, v in facts)
+    return f'<header class="ds-overview-head"><h1>{esc(title)}</h1><div class="ds-meta">{meta}</div></header>'
+
+
+def render_overview(
+    plan: Plan,
+    team_links: dict[str, str],
+    *,
+    lang: str = "en",
+    asset_prefix: str = "static/",
+    tiles: str = "osm",
+) -> str:
+    """Render the supervisor's overview of a plan as a self-contained HTML page.
+
+    Parameters
+    ----------
+    plan
+        The day's plan.
+    team_links
+        ``team_id`` -> href of that team's map page, relative to this page (e.g. ``"maps/T1.html"``). A team
+        without an entry is listed without a link.
+    lang
+        ``"en"`` or ``"zh-CN"``.
+    asset_prefix
+        Where the page finds the static files written by `maps.write_assets` (e.g. ``"static/"`` for an
+        ``index.html`` next to ``static/``).
+    tiles
+        ``"osm"``, ``"none"`` or an ``http(s)://`` tile URL template (see `maps.render_team_map`).
+
+    Returns
+    -------
+    str
+        The HTML document: the plan's facts, a map with one toggleable layer per team, the summary table
+        (team, visits, expected contacts, travel, distance, shift, link) and the dropped and unresolved
+        cases counted by code.
+
+    Raises
+    ------
+    UnsupportedLanguageError
+        When ``lang`` is not supported.
+    UnknownTilesError
+        When ``tiles`` is not supported.
+    """
+    lang = normalize_lang(lang)
+    title = translate(lang, "overview_title", date=plan.date.isoformat())
+    m = new_map(asset_prefix=asset_prefix, tiles=tiles, title=title, height="60%")
+    points: list[Location] = []
+    for index, route in enumerate(plan.routes):
+        _add_team_layer(m, route, team_colour(index), lang)
+        points += route_points(route)
+    if plan.routes:
+        folium.LayerControl(collapsed=False).add_to(m)
+    fit_to(m, points)
+
+    add_html(m, "ds_head", _header(plan, lang, title), before_map=True)
+    dropped = _reasons_section(
+        "dropped", ("case", "code", "message"), [(d.case_id, d.code, d.message) for d in plan.dropped], lang
+    )
+    unresolved = _reasons_section(
+        "unresolved",
+        ("case", "code", "address", "message"),
+        [(u.case_id, u.code, u.address or "", u.message) for u in plan.unresolved],
+        lang,
+    )
+    summary = _summary_table(plan, team_links, lang)
+    body = f'<main class="ds-overview-body">{summary}{dropped}{unresolved}</main>'
+    add_html(m, "ds_body", body)
+    classes = ["ds-overview"] + (["ds-no-tiles"] if tiles == "none" else [])
+    return finish_page(m, lang=lang, body_classes=classes)

@@ -1,0 +1,231 @@
+"""The team-day map an officer opens on a phone: the route, numbered stops, and what to know at each door.
+
+Officer pages are forwarded and screenshotted, so they show only what the visit needs: the case id, the
+address, times and the chance of finding someone in. Customer ids are masked; names, phone numbers and amounts
+never reach the page (`routing.model.Visit` does not carry them in the first place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+import folium
+
+from geo.types import Location
+from maps.i18n import normalize_lang, translate
+from maps.page import (
+    HtmlPopup,
+    add_html,
+    esc,
+    finish_page,
+    fit_to,
+    mask_id,
+    new_map,
+    p_home_class,
+)
+from routing.model import Plan, TeamDay, Visit, format_clock
+
+__all__ = ["render_team_map", "route_points"]
+
+ROUTE_COLOUR = "#2563eb"
+
+
+def route_points(route: TeamDay) -> list[Location]:
+    """The line of a team's day: its road path, or straight legs depot → stops → depot without one."""
+    if len(route.path) >= 2:
+        return list(route.path)
+    return [route.team.start, *(v.location for v in _ordered(route)), route.team.end]
+
+
+def _ordered(route: TeamDay) -> tuple[Visit, ...]:
+    return tuple(sorted(route.visits, key=lambda v: v.seq))
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>"
+
+
+def _slot_text(visit: Visit, lang: str) -> str:
+    window = f"{format_clock(visit.slot.window.start)}-{format_clock(visit.slot.window.end)}"
+    if visit.slot.kind == "appointment":
+        return f"{window} ({translate(lang, 'appointment')})"
+    return window
+
+
+def stop_popup(visit: Visit, lang: str) -> str:
+    """The popup of one stop (trusted HTML; every value escaped)."""
+    t = partial(translate, lang)
+    rows = [
+        _row(t("slot"), _slot_text(visit, lang)),
+        _row(t("eta"), format_clock(visit.arrival)),
+        _row(t("service_start"), format_clock(visit.service_start)),
+    ]
+    if visit.wait_s > 0:
+        rows.append(_row(t("wait"), t("minutes", n=round(visit.wait_s / 60))))
+    rows += [
+        _row(t("p_home"), f"{visit.slot.p_home:.0%}"),
+        _row(t("customer"), mask_id(visit.customer_id)),
+        _row(t("address"), _address_text(visit, lang)),
+    ]
+    loc = visit.location
+    nav = f"geo:{loc.lat:.6f},{loc.lon:.6f}?q={loc.lat:.6f},{loc.lon:.6f}"
+    return (
+        '<div class="ds-popup">'
+        f"<h3>{esc(t('stop'))} {visit.seq} · {esc(visit.case_id)}</h3>"
+        f"<table>{''.join(rows)}</table>"
+        f'<a class="ds-nav" href="{esc(nav)}">{esc(t("navigate"))}</a>'
+        "</div>"
+    )
+
+
+def _address_text(visit: Visit, lang: str) -> str:
+    kind = translate(lang, f"address_kind.{visit.address_kind}") if visit.address_kind != "home" else ""
+    address = visit.address or f"{visit.location.lat:.5f}, {visit.location.lon:.5f}"
+    return f"{address} ({kind})" if kind else address
+
+
+def _depot_markers(route: TeamDay, lang: str) -> Iterator[tuple[Location, str, str]]:
+    start_text = f"{translate(lang, 'depot_start')} {format_clock(route.start_time)}"
+    end_text = f"{translate(lang, 'depot_end')} {format_clock(route.end_time)}"
+    if route.team.start == route.team.end:
+        yield route.team.start, "⌂", f"{start_text} · {end_text}"
+    else:
+        yield route.team.start, "S", start_text
+        yield route.team.end, "E", end_text
+
+
+def add_depots(m: folium.Map | folium.FeatureGroup, route: TeamDay, lang: str, label: str = "") -> None:
+    """Square depot markers (one, or start and end when they differ) with their times."""
+    for location, glyph, text in _depot_markers(route, lang):
+        icon = folium.DivIcon(
+            html=f'<div class="ds-depot">{esc(glyph)}</div>',
+            icon_size=(26, 26),
+            icon_anchor=(13, 13),
+            class_name="ds-depot-icon",
+        )
+        title = f"{label}{translate(lang, 'depot')}: {text}"
+        marker = folium.Marker([location.lat, location.lon], icon=icon, title=title, z_index_offset=-100)
+        marker.add_child(HtmlPopup(f'<div class="ds-popup"><h3>{esc(title)}</h3></div>'))
+        marker.add_to(m)
+
+
+def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
+    t = partial(translate, lang)
+    visits = _ordered(route)
+    start, end = format_clock(route.start_time), format_clock(route.end_time)
+    day = f"{t('depot_start')} {start} → {t('depot_end')} {end}"
+    meta = [
+        f"{t('visits')}: {len(visits)}",
+        day,
+        f"{t('expected_contacts')}: {route.expected_contacts:.1f}",
+        f"{route.distance_m / 1000:.1f} km",
+    ]
+    if route.break_start is not None:
+        duration = route.team.lunch.duration_s if route.team.lunch is not None else 0
+        brk = f"{t('break')}: {format_clock(route.break_start)}"
+        if duration:
+            brk += f" ({t('minutes', n=round(duration / 60))})"
+        if route.break_after_seq is not None:
+            brk += f", {t('break_after', seq=route.break_after_seq)}"
+        meta.append(brk)
+    if visits:
+        items = "".join(
+            f'<li value="{v.seq}">{esc(format_clock(v.arrival))} · {esc(v.case_id)} · '
+            f"{esc(_address_text(v, lang))}</li>"
+            for v in visits
+        )
+        stops = (
+            f'<details><summary>{esc(t("stops"))}</summary><ol class="ds-stop-list">{items}</ol></details>'
+        )
+    else:
+        stops = f"<p>{esc(t('no_visits'))}</p>"
+    meta_html = "<br>".join(esc(x) for x in meta)
+    return (
+        f'<div class="ds-panel ds-header"><h1>{esc(title)}</h1>'
+        f'<div class="ds-meta">{meta_html}</div>{stops}</div>'
+    )
+
+
+def _legend_panel(lang: str) -> str:
+    t = partial(translate, lang)
+    items = "".join(
+        f'<li><span class="ds-swatch {cls}"></span>{esc(t(key))}</li>'
+        for cls, key in (("ds-p-high", "p_high"), ("ds-p-mid", "p_mid"), ("ds-p-low", "p_low"))
+    )
+    items += f'<li><span class="ds-swatch ds-depot-swatch"></span>{esc(t("depot"))}</li>'
+    return f'<div class="ds-panel ds-legend"><strong>{esc(t("p_home"))}</strong><ul>{items}</ul></div>'
+
+
+def render_team_map(
+    plan: Plan,
+    route: TeamDay,
+    *,
+    lang: str = "en",
+    asset_prefix: str = "../static/",
+    tiles: str = "osm",
+) -> str:
+    """Render one team's day as a self-contained HTML page for phones.
+
+    Parameters
+    ----------
+    plan
+        The plan the route belongs to (for the date).
+    route
+        The team's day: its road path (straight legs are drawn when ``route.path`` is empty) and its visits,
+        drawn as numbered markers coloured by P(home) with a popup each.
+    lang
+        ``"en"`` or ``"zh-CN"``.
+    asset_prefix
+        Where the page finds the static files written by `maps.write_assets`, relative to the page or
+        absolute (e.g. ``"../static/"`` for ``maps/T1.html`` next to ``static/``).
+    tiles
+        ``"osm"`` (OpenStreetMap's standard tiles), ``"none"`` (plain background, no requests at all) or an
+        ``http(s)://`` tile URL template of an OpenStreetMap-based server.
+
+    Returns
+    -------
+    str
+        The HTML document. It loads scripts and styles only from ``asset_prefix``.
+
+    Raises
+    ------
+    UnsupportedLanguageError
+        When ``lang`` is not supported.
+    UnknownTilesError
+        When ``tiles`` is not supported.
+    """
+    lang = normalize_lang(lang)
+    title = translate(lang, "team_title", team=route.team.team_id, date=plan.date.isoformat())
+    m = new_map(asset_prefix=asset_prefix, tiles=tiles, title=title)
+
+    line = route_points(route)
+    folium.PolyLine(
+        [[p.lat, p.lon] for p in line],
+        color=ROUTE_COLOUR,
+        weight=5,
+        opacity=0.8,
+        dash_array=None if len(route.path) >= 2 else "8 8",
+        class_name="ds-route",
+    ).add_to(m)
+    add_depots(m, route, lang)
+    for visit in _ordered(route):
+        icon = folium.DivIcon(
+            html=f'<div class="ds-stop {p_home_class(visit.slot.p_home)}">{visit.seq}</div>',
+            icon_size=(28, 28),
+            icon_anchor=(14, 14),
+            class_name="ds-stop-icon",
+        )
+        marker = folium.Marker(
+            [visit.location.lat, visit.location.lon],
+            icon=icon,
+            title=f"{visit.seq} · {visit.case_id} · {format_clock(visit.arrival)}",
+        )
+        marker.add_child(HtmlPopup(stop_popup(visit, lang)))
+        marker.add_to(m)
+
+    add_html(m, "ds_header", _header_panel(plan, route, lang, title))
+    add_html(m, "ds_legend", _legend_panel(lang))
+    fit_to(m, [*line, *(v.location for v in route.visits)])
+    classes = ["ds-team-map"] + (["ds-no-tiles"] if tiles == "none" else [])
+    return finish_page(m, lang=lang, body_classes=classes)
