@@ -1,0 +1,23 @@
+"""Addresses to points, OSM extracts to road graphs, road graphs to travel times.
+
+The public road-network API: :func:`load_network` returns a :class:`RoadNetwork` that snaps locations
+(:class:`SnapResult`), builds door-to-door travel-time matrices and routes (:class:`Leg`).
+"""
+
+from geo.errors import GeocodeError, GeoError, NetworkLoadError, UnroutableError
+from geo.network import Leg, RoadNetwork, SnapResult, load_network
+from geo.types import BoundingBox, Location, haversine_m
+
+__all__ = [
+    "BoundingBox",
+    "GeoError",
+    "GeocodeError",
+    "Leg",
+    "Location",
+    "NetworkLoadError",
+    "RoadNetwork",
+    "SnapResult",
+    "UnroutableError",
+    "haversine_m",
+    "load_network",
+]

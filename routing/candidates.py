@@ -186,4 +186,13 @@ def _presence_slots(
         return (), Dropped(case.case_id, "no_feasible_slot", msg)
     # The best few slots by P(home); earlier slots first among equals.
     options.sort(key=lambda s: (-s.p_home, s.window.start))
-    return tuple(options[: policy.max_slots]), None
+    chosen = options[: policy.max_slots]
+    # A team whose shift misses all of those still gets its own best slot: a likely-absent visit by a team
+    # with spare time is worth more than no visit at all.
+    for window in {r for r in reach.values() if r is not None}:
+        if any(s.window.intersect(window) is not None for s in chosen):
+            continue
+        own = next((s for s in options if s.window.intersect(window) is not None), None)
+        if own is not None and own not in chosen:
+            chosen.append(own)
+    return tuple(sorted(chosen, key=lambda s: s.window.start)), None

@@ -270,36 +270,44 @@ class _Model:
     def extract(self, solution: pywrapcp.Assignment) -> tuple[tuple[TeamDay, ...], set[str]]:
         """Turn an OR-Tools assignment into ``TeamDay`` records with wall-clock times."""
         problem = self.problem
-        breaks = self._break_starts(solution)
+        solver_breaks = self._break_starts(solution)
         routes: list[TeamDay] = []
         visited: set[str] = set()
         for v, team in enumerate(problem.teams):
             travel = np.asarray(problem.travel[team.profile])
             index = self.routing.Start(v)
             start_time = solution.Value(self.time.CumulVar(index))
-            prev_loc = problem.team_start_index[v]
-            prev_departure = start_time
-            visits: list[Visit] = []
-            travel_total = 0
-            break_start = breaks.get(v)
-            lunch_s = team.lunch.duration_s if team.lunch is not None else 0
-            break_after_seq: int | None = None
+            stops: list[tuple[_Copy, int]] = []
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
-                node = self.manager.IndexToNode(index)
-                copy = self.copies[node - self.first_copy_node]
+                copy = self.copies[self.manager.IndexToNode(index) - self.first_copy_node]
+                stops.append((copy, solution.Value(self.time.CumulVar(index))))
+                index = solution.Value(self.routing.NextVar(index))
+            end_time = solution.Value(self.time.CumulVar(index))
+
+            rows = [problem.team_start_index[v]]
+            rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
+            rows.append(problem.team_end_index[v])
+            legs = [math.ceil(float(travel[a, b])) for a, b in zip(rows, rows[1:], strict=False)]
+            departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
+            next_starts = [t for _, t in stops] + [end_time]
+            placed = _place_break(team, departures, next_starts, legs, start_time, end_time)
+            if placed is None and v in solver_breaks:
+                placed = (solver_breaks[v], len(stops))
+            break_start, break_gap = placed if placed is not None else (None, None)
+
+            visits: list[Visit] = []
+            for k, (copy, service_start) in enumerate(stops):
                 cand = problem.candidates[copy.candidate]
-                leg_s = math.ceil(float(travel[prev_loc, cand.location_index]))
-                service_start = solution.Value(self.time.CumulVar(index))
-                ready = prev_departure + leg_s
-                if break_start is not None and prev_departure <= break_start < service_start:
-                    # The break falls in this gap: it delays arrival unless there was waiting time anyway.
-                    ready += lunch_s
-                    break_after_seq = len(visits)
+                ready = departures[k] + legs[k]
+                if break_start is not None and break_gap == k and break_start < ready:
+                    # A break taken on the way delays arrival; one taken while waiting at the door does not.
+                    assert team.lunch is not None
+                    ready = break_start + team.lunch.duration_s + legs[k]
                 arrival = min(service_start, ready)
                 visits.append(
                     Visit(
-                        seq=len(visits) + 1,
+                        seq=k + 1,
                         case_id=cand.case_id,
                         customer_id=cand.customer_id,
                         address_kind=cand.address_kind,
@@ -307,34 +315,24 @@ class _Model:
                         arrival=arrival,
                         wait_s=service_start - arrival,
                         service_start=service_start,
-                        departure=service_start + cand.service_s,
+                        departure=departures[k + 1],
                         slot=copy.slot,
                         value=cand.value,
-                        travel_s_from_previous=leg_s,
+                        travel_s_from_previous=legs[k],
                         address=cand.address,
                     )
                 )
                 visited.add(cand.case_id)
-                travel_total += leg_s
-                prev_loc = cand.location_index
-                prev_departure = service_start + cand.service_s
-                index = solution.Value(self.routing.NextVar(index))
-            end_leg = math.ceil(float(travel[prev_loc, problem.team_end_index[v]]))
-            travel_total += end_leg
-            end_time = solution.Value(self.time.CumulVar(index))
-            if break_start is not None and break_after_seq is None:
-                # Taken before leaving the depot, or after the last visit.
-                break_after_seq = 0 if break_start < start_time else len(visits)
             routes.append(
                 TeamDay(
                     team=team,
                     start_time=start_time,
                     end_time=end_time,
                     visits=tuple(visits),
-                    travel_s=travel_total,
+                    travel_s=sum(legs),
                     distance_m=0.0,
                     break_start=break_start,
-                    break_after_seq=break_after_seq,
+                    break_after_seq=break_gap,
                 )
             )
         return tuple(routes), visited
@@ -348,6 +346,35 @@ class _Model:
             if name.startswith("lunch ") and element.PerformedValue():
                 starts[int(name.split()[1])] = element.StartValue()
         return starts
+
+
+def _place_break(
+    team: Team,
+    departures: Sequence[int],
+    next_starts: Sequence[int],
+    legs: Sequence[int],
+    start_time: int,
+    end_time: int,
+) -> tuple[int, int] | None:
+    """The earliest place for the team's break in its fixed timeline, as (start, number of visits before it).
+
+    Gap k runs from departure k (the depot for k = 0) to the next service start (the return for the last gap);
+    the break fits where it and the leg's travel both fit. A break before leaving or after returning is also
+    a valid day. The solver's own interval values are not used for this: they are not always final.
+    """
+    lunch = team.lunch
+    if lunch is None:
+        return None
+    latest = lunch.window.end - lunch.duration_s
+    for k, (dep, nxt, leg) in enumerate(zip(departures, next_starts, legs, strict=True)):
+        start = max(lunch.window.start, dep)
+        if start <= latest and start + lunch.duration_s + leg <= nxt:
+            return start, k
+    if lunch.window.start + lunch.duration_s <= start_time:
+        return lunch.window.start, 0
+    if end_time <= latest:
+        return max(end_time, lunch.window.start), len(departures) - 1
+    return None
 
 
 def copy_window(slot_window: TimeWindow, legal: TimeWindow, service_s: int) -> TimeWindow | None:
