@@ -40,7 +40,11 @@ def _errors_to_exit() -> Iterator[None]:
 @contextmanager
 def _progress() -> Iterator[service.Progress]:
     with Progress(
-        TextColumn("{task.description:<14}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("loading", total=1.0)
 
@@ -108,14 +112,16 @@ def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> 
         )
     out.print(table)
     codes: dict[str, int] = {}
-    for d in [*plan.dropped, *plan.unresolved]:
-        codes[d.code] = codes.get(d.code, 0) + 1
+    for code in [d.code for d in plan.dropped] + [u.code for u in plan.unresolved]:
+        codes[code] = codes.get(code, 0) + 1
     out.print(
         f"{plan.cases} cases: {plan.planned} planned, {len(plan.dropped)} dropped, "
         f"{len(plan.unresolved)} unresolved"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(codes.items()))})" if codes else "")
     )
-    out.print(f"expected contacts {plan.expected_contacts:.1f}; solver {plan.solver.status} in {plan.solver.time_s:.1f} s")
+    out.print(
+        f"expected contacts {plan.expected_contacts:.1f}; solver {plan.solver.status} in {plan.solver.time_s:.1f} s"
+    )
     out.print(f"plan:     {written['plan']}")
     out.print(f"overview: {written['overview']}")
     out.print(f"maps:     {written['overview'].parent / 'maps'}/")
@@ -127,9 +133,7 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write plan.json, index.html and maps/.")] = Path(
         "doorstep-demo"
     ),
-    date: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Plan date (default: today).")
-    ] = None,
+    date: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Plan date (default: today).")] = None,
     time_limit: Annotated[float, typer.Option(help="Solver time budget in seconds.")] = 5.0,
     seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
@@ -174,6 +178,3 @@ def plan(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
-
-
-

@@ -301,6 +301,9 @@ def _lunch(row: _Row) -> Break | None:
     if start is None or end is None or minutes is None:
         return None
     if end - start < minutes * 60:
-        row.problem("break_min", f"a {minutes:g}-minute break does not fit in {row.record['break_start']}-{row.record['break_end']}")
+        row.problem(
+            "break_min",
+            f"a {minutes:g}-minute break does not fit in {row.record['break_start']}-{row.record['break_end']}",
+        )
         return None
     return Break(TimeWindow(start, end), round(minutes * 60))

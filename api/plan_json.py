@@ -30,8 +30,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "teams": [_team(route, t) for route in plan.routes],
         "dropped": [{"case_id": d.case_id, "code": d.code, "message": d.message} for d in plan.dropped],
         "unresolved": [
-            {"case_id": u.case_id, "address": u.address, "code": u.code, "message": u.message}
-            for u in plan.unresolved
+            {"case_id": u.case_id, "address": u.address, "code": u.code, "message": u.message} for u in plan.unresolved
         ],
         "summary": {
             "cases": plan.cases,

@@ -21,7 +21,6 @@ from geo.geocoder import OfflineGeocoder
 from geo.types import Location
 from routing.candidates import SlotPolicy, build_candidates
 from routing.check import Violation, check_plan
-from routing.errors import SolverError
 from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import PresencePrior, day_type
 from routing.solver import SolveInput, solve
@@ -116,7 +115,9 @@ def build_teams(specs: Sequence[TeamSpec], region: Region, path: Path) -> list[T
             continue
         snapped = region.networks[spec.profile].snap([start, end]) if spec.profile in region.networks else None
         if snapped is not None and not all(s == "ok" for s in snapped.status):
-            problems.append(RowProblem(spec.row, "start_address", f"depot is not on the road network: {snapped.status}"))
+            problems.append(
+                RowProblem(spec.row, "start_address", f"depot is not on the road network: {snapped.status}")
+            )
             continue
         teams.append(
             Team(
@@ -276,7 +277,9 @@ def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "o
     for route in plan.routes:
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
-        path.write_text(render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles), encoding="utf-8")
+        path.write_text(
+            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles), encoding="utf-8"
+        )
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path
     index = out_dir / "index.html"

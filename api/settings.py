@@ -1,12 +1,7 @@
 """Settings of a deployment: options win over environment variables, which win over defaults.
 
-| variable | meaning | default |
-|---|---|---|
-| `DOORSTEP_TZ` | plan time zone (IANA name) | the zone at the extract's centre |
-| `DOORSTEP_COUNTRY` | ISO country code for calendar and speed rules | the country of that zone |
-| `DOORSTEP_CACHE_DIR` | where built road graphs and address indexes are cached | `~/.cache/doorstep` |
-| `DOORSTEP_LEGAL_START`, `DOORSTEP_LEGAL_END` | legal visiting window, `HH:MM`; may only narrow 08:00-22:00 | `08:00`, `22:00` |
-| `DOORSTEP_LANG` | language of maps, `en` or `zh-CN` | `en` |
+The variables (`DOORSTEP_TZ`, `DOORSTEP_COUNTRY`, `DOORSTEP_CACHE_DIR`, `DOORSTEP_LEGAL_START`,
+`DOORSTEP_LEGAL_END`, `DOORSTEP_LANG`) are documented in one table in the README.
 """
 
 from __future__ import annotations

@@ -176,14 +176,8 @@ class GeocodeResult:
             msg = f"confidence must lie in [0, 1], got {self.confidence!r}"
             raise ValueError(msg)
         ok = self.status == "ok"
-        if (
-            ok != (self.location is not None)
-            or ok != (self.code is None)
-            or ok != (self.precision != "unresolved")
-        ):
-            msg = (
-                f"inconsistent result: status={self.status!r} code={self.code!r} precision={self.precision!r}"
-            )
+        if ok != (self.location is not None) or ok != (self.code is None) or ok != (self.precision != "unresolved"):
+            msg = f"inconsistent result: status={self.status!r} code={self.code!r} precision={self.precision!r}"
             raise ValueError(msg)
         if self.code is not None and self.code not in RESULT_CODES:
             msg = f"code must be one of {RESULT_CODES}, got {self.code!r}"
@@ -331,11 +325,7 @@ def _load_cache(cache_file: Path, digest: str) -> list[_RawRecord] | None:
             payload = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         return None
-    if (
-        not isinstance(payload, dict)
-        or payload.get("version") != INDEX_VERSION
-        or payload.get("sha256") != digest
-    ):
+    if not isinstance(payload, dict) or payload.get("version") != INDEX_VERSION or payload.get("sha256") != digest:
         return None
     records = payload.get("records")
     return records if isinstance(records, list) else None
@@ -486,9 +476,7 @@ class OfflineGeocoder:
                     _write_cache(cache_file, digest, src, raw)
                 except OSError as exc:
                     # A read-only cache directory must not stop the geocoder; it only costs the next start.
-                    warnings.warn(
-                        f"geocoder cache not written to {cache_file}: {exc}", RuntimeWarning, stacklevel=2
-                    )
+                    warnings.warn(f"geocoder cache not written to {cache_file}: {exc}", RuntimeWarning, stacklevel=2)
         records = (AddressRecord(s, n, pc, c, Location(lat, lon)) for s, n, pc, c, lat, lon in raw)
         geocoder = cls(records, min_confidence=min_confidence, fuzzy_threshold=fuzzy_threshold)
         geocoder.cache_path = cache_file if use_cache else None
@@ -525,9 +513,7 @@ class OfflineGeocoder:
                 break
         if best is None:
             parsed = parse_address(address)
-            what = (
-                f"no street like {parsed.street!r} in the index" if parsed.street else "no street name found"
-            )
+            what = f"no street like {parsed.street!r} in the index" if parsed.street else "no street name found"
             return self._unresolved(address, "no_match", what)
         guess = best
         if guess.confidence < self.min_confidence:
@@ -714,18 +700,14 @@ class OfflineGeocoder:
         if value is None:
             i = self._middle(idxs)
             notes.insert(0, "no house number given; the street's middle address")
-            return _Guess(
-                self._records[i].location, "street", _CONF_STREET_ONLY * factor, name, "; ".join(notes)
-            )
+            return _Guess(self._records[i].location, "street", _CONF_STREET_ONLY * factor, name, "; ".join(notes))
 
         numbered = [i for i in idxs if self._numbers[i] is not None]
         same_side = [i for i in numbered if (self._numbers[i] or 0) % 2 == value % 2] or numbered
         if not same_side:
             i = self._middle(idxs)
             notes.insert(0, f"number {housenumber} not found; the street's middle address")
-            return _Guess(
-                self._records[i].location, "street", _CONF_STREET_ONLY * factor, name, "; ".join(notes)
-            )
+            return _Guess(self._records[i].location, "street", _CONF_STREET_ONLY * factor, name, "; ".join(notes))
         below = [i for i in same_side if (self._numbers[i] or 0) < value]
         above = [i for i in same_side if (self._numbers[i] or 0) > value]
         if below and above:
@@ -741,8 +723,7 @@ class OfflineGeocoder:
                 )
                 notes.insert(
                     0,
-                    f"number {housenumber} not found; interpolated between"
-                    f" {a.housenumber} and {b.housenumber}",
+                    f"number {housenumber} not found; interpolated between {a.housenumber} and {b.housenumber}",
                 )
                 return _Guess(
                     loc,

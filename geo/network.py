@@ -513,9 +513,7 @@ class RoadNetwork:
             offset[idx] = dist
             near = dist <= max_snap_m
             keep = self._seg_keep[nearest]
-            status[idx] = np.where(
-                near, np.where(keep, STATUS_OK, STATUS_UNREACHABLE_ISLAND), STATUS_OFF_NETWORK
-            )
+            status[idx] = np.where(near, np.where(keep, STATUS_OK, STATUS_UNREACHABLE_ISLAND), STATUS_OFF_NETWORK)
             seg[idx[near]] = nearest[near]
             frac[idx] = t
 
@@ -563,9 +561,7 @@ class RoadNetwork:
             walk_s=walk,
         )
 
-    def _segment_projection(
-        self, segs: np.ndarray, px: np.ndarray, py: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _segment_projection(self, segs: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fraction along each segment of the nearest point to (px, py), and the distance to it."""
         ax, ay = self._node_x[self._seg_a[segs]], self._node_y[self._seg_a[segs]]
         bx, by = self._node_x[self._seg_b[segs]], self._node_y[self._seg_b[segs]]
@@ -621,9 +617,7 @@ class RoadNetwork:
         chains = np.concatenate([src.opt_chain[src_rows].ravel(), dst.opt_chain[dst_idx].ravel()])
         pos = np.concatenate([src.opt_pos_s[src_rows].ravel(), dst.opt_pos_s[dst_idx].ravel()])
         n_src = src_rows.size * 2
-        owner = np.concatenate(
-            [np.repeat(np.arange(src_rows.size), 2), np.repeat(np.arange(dst_idx.size), 2)]
-        )
+        owner = np.concatenate([np.repeat(np.arange(src_rows.size), 2), np.repeat(np.arange(dst_idx.size), 2)])
         is_src = np.arange(chains.size) < n_src
         valid = chains >= 0
         # Only chains holding both a source and a target option can give a shortcut.

@@ -278,11 +278,7 @@ def _read_xml(path: Path) -> RawNetwork:
             continue
         # osmnx already applied oneway=yes/-1 and roundabouts; a motorway without oneway tag is one-way
         # by OSM convention, so its reversed copy goes.
-        if (
-            data.get("reversed") is True
-            and _text(data.get("highway")) == "motorway"
-            and not data.get("oneway")
-        ):
+        if data.get("reversed") is True and _text(data.get("highway")) == "motorway" and not data.get("oneway"):
             continue
         us.append(index_of(u))
         vs.append(index_of(v))

@@ -47,8 +47,7 @@ def _stop_popup(route: TeamDay, visit: Visit, lang: str) -> str:
     )
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     return (
-        f'<div class="ds-popup"><h3>{esc(t("stop"))} {visit.seq} · {esc(visit.case_id)}</h3>'
-        f"<table>{body}</table></div>"
+        f'<div class="ds-popup"><h3>{esc(t("stop"))} {visit.seq} · {esc(visit.case_id)}</h3><table>{body}</table></div>'
     )
 
 

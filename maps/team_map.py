@@ -135,16 +135,11 @@ def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
             f"{esc(_address_text(v, lang))}</li>"
             for v in visits
         )
-        stops = (
-            f'<details><summary>{esc(t("stops"))}</summary><ol class="ds-stop-list">{items}</ol></details>'
-        )
+        stops = f'<details><summary>{esc(t("stops"))}</summary><ol class="ds-stop-list">{items}</ol></details>'
     else:
         stops = f"<p>{esc(t('no_visits'))}</p>"
     meta_html = "<br>".join(esc(x) for x in meta)
-    return (
-        f'<div class="ds-panel ds-header"><h1>{esc(title)}</h1>'
-        f'<div class="ds-meta">{meta_html}</div>{stops}</div>'
-    )
+    return f'<div class="ds-panel ds-header"><h1>{esc(title)}</h1><div class="ds-meta">{meta_html}</div>{stops}</div>'
 
 
 def _legend_panel(lang: str) -> str:

@@ -82,9 +82,7 @@ def build_candidates(
             continue
         row = location_index[case.case_id]
         reach = {
-            t: _reachable_window(
-                teams[t], case.service_s, travel, team_start_index[t], team_end_index[t], row
-            )
+            t: _reachable_window(teams[t], case.service_s, travel, team_start_index[t], team_end_index[t], row)
             for t in eligible
         }
         if case.appointment is not None:

@@ -115,7 +115,11 @@ def _route(
         if not visit.slot.window.contains(visit.service_start):
             add("slot_window", f"visit {cid} starts outside its slot {visit.slot.window}", cid)
         if visit.departure != visit.service_start + case.service_s:
-            add("service_time", f"visit {cid} lasts {visit.departure - visit.service_start} s, not {case.service_s}", cid)
+            add(
+                "service_time",
+                f"visit {cid} lasts {visit.departure - visit.service_start} s, not {case.service_s}",
+                cid,
+            )
         if visit.wait_s < 0 or visit.arrival + visit.wait_s != visit.service_start:
             add("wait", f"visit {cid}: arrival, wait and service start disagree", cid)
         if case.appointment is not None and (
@@ -168,10 +172,14 @@ def _timeline(route: TeamDay, leg_seconds: LegSeconds, tol: int) -> list[Violati
                 f"needs {legs[i]:.0f} s of travel after {format_clock(departure)}"
             )
             found.append(Violation("travel_time", msg, tid, visit.case_id))
-        if break_start is not None and break_end is not None:
-            if visit.service_start < break_end and break_start < visit.departure:
-                msg = f"team {tid}: break overlaps the visit to {visit.case_id}"
-                found.append(Violation("break", msg, tid, visit.case_id))
+        if (
+            break_start is not None
+            and break_end is not None
+            and visit.service_start < break_end
+            and break_start < visit.departure
+        ):
+            msg = f"team {tid}: break overlaps the visit to {visit.case_id}"
+            found.append(Violation("break", msg, tid, visit.case_id))
         departure = visit.departure
     need_end = departure + legs[-1]
     if (
@@ -183,6 +191,7 @@ def _timeline(route: TeamDay, leg_seconds: LegSeconds, tol: int) -> list[Violati
     ):
         need_end += break_end - break_start
     if route.end_time + tol < need_end:
-        msg = f"team {tid}: back at the depot at {format_clock(route.end_time)}, needs until {format_clock(need_end)}"
+        back, needed = format_clock(route.end_time), format_clock(round(need_end))
+        msg = f"team {tid}: back at the depot at {back}, needs until {needed}"
         found.append(Violation("travel_time", msg, tid))
     return found

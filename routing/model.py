@@ -203,10 +203,7 @@ class Team:
             raise InvalidInputError("team_id must not be empty")
         if len(self.members) < 2:
             # Compliance: a home visit is made by at least two officers.
-            msg = (
-                f"team {self.team_id} has {len(self.members)} member(s); "
-                "a home visit needs at least two officers"
-            )
+            msg = f"team {self.team_id} has {len(self.members)} member(s); a home visit needs at least two officers"
             raise InfeasibleTeamError(msg)
         if self.profile not in PROFILES:
             msg = f"team {self.team_id}: unknown profile {self.profile!r} (one of {', '.join(PROFILES)})"

@@ -10,6 +10,7 @@ Only this module imports OR-Tools.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -288,7 +289,7 @@ class _Model:
             rows = [problem.team_start_index[v]]
             rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
-            legs = [math.ceil(float(travel[a, b])) for a, b in zip(rows, rows[1:], strict=False)]
+            legs = [math.ceil(float(travel[a, b])) for a, b in itertools.pairwise(rows)]
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
             next_starts = [t for _, t in stops] + [end_time]
             placed = _place_break(team, departures, next_starts, legs, start_time, end_time)

@@ -76,7 +76,9 @@ def test_bom_and_json_inputs_are_accepted(tmp_path: Path) -> None:
     """UTF-8 with BOM and JSON lists (with ;-separated or array skills) read the same cases."""
     csv_path = write(tmp_path, "cases.csv", "\ufeff" + CASE_HEADER + "C1,P1,A 1,,,,,,\n")
     json_path = write(
-        tmp_path, "cases.json", '[{"case_id": "C1", "customer_id": "P1", "address": "A 1", "skills": ["legal"]}]'
+        tmp_path,
+        "cases.json",
+        '[{"case_id": "C1", "customer_id": "P1", "address": "A 1", "skills": ["legal"]}]',
     )
     assert read_cases(csv_path)[0].case_id == "C1"
     assert read_cases(json_path)[0].skills == frozenset({"legal"})

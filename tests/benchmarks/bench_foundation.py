@@ -25,13 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OSM = ROOT.parent / "shared" / "data" / "osm" / "copenhagen_kbh.osm.pbf"
 
 
-def timed_subprocess(code: str, env: dict[str, str]) -> float:
-    """Wall time of a fresh interpreter running ``code`` (imports included)."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "benchmarks" / "results" / "foundation.json")
@@ -40,9 +33,14 @@ def main() -> None:
     env = {**os.environ, "DOORSTEP_CACHE_DIR": str(cache)}
     figures: dict[str, float] = {}
 
-    load = f"from geo import load_network; import time; t=time.perf_counter(); load_network({str(OSM)!r}); print(time.perf_counter()-t)"
+    load = (
+        "from geo import load_network; import time; t = time.perf_counter(); "
+        f"load_network({str(OSM)!r}); print(time.perf_counter() - t)"
+    )
     for label in ("graph_build_cold_s", "graph_from_cache_s"):
-        out = subprocess.run([sys.executable, "-c", load], check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", load], check=True, env=env, cwd=ROOT, capture_output=True, text=True
+        )
         figures[label] = float(out.stdout.strip().splitlines()[-1])
 
     os.environ["DOORSTEP_CACHE_DIR"] = str(cache)
@@ -120,7 +118,10 @@ def main() -> None:
     )
     figures["demo_wall_warm_cache_s"] = time.perf_counter() - started
 
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", **figures}
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **figures,
+    }
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value:10.3f}")

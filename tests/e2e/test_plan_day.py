@@ -64,10 +64,7 @@ def copenhagen_day(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.Temp
     ]
     write_rows(
         work / "teams.csv",
-        [
-            dict(zip(TEAM_COLUMNS, (t[0], t[1], depot.lat, depot.lon, *t[2:]), strict=True))
-            for t in teams
-        ],
+        [dict(zip(TEAM_COLUMNS, (t[0], t[1], depot.lat, depot.lon, *t[2:]), strict=True)) for t in teams],
         TEAM_COLUMNS,
     )
     result = doorstep(

@@ -224,10 +224,7 @@ def test_labels_round_trip(path: Path, min_records: int, cache_dir: Path) -> Non
     failures = [
         (r.label, res.message)
         for r, res in zip(clean, results, strict=True)
-        if res.status != "ok"
-        or res.precision != "house"
-        or res.location is None
-        or off_by_m(r, res.location) > 5.0
+        if res.status != "ok" or res.precision != "house" or res.location is None or off_by_m(r, res.location) > 5.0
     ]
     assert failures == []
 
@@ -262,9 +259,7 @@ NORREBROGADE_12 = "Nørrebrogade 12, 2200 København N"
         ("H.C. Ørstedsv. 25", "H.C. Ørsteds Vej 25, 1879 Frederiksberg"),
     ],
 )
-def test_noisy_copenhagen_queries_match_the_house(
-    copenhagen: OfflineGeocoder, query: str, expected_label: str
-) -> None:
+def test_noisy_copenhagen_queries_match_the_house(copenhagen: OfflineGeocoder, query: str, expected_label: str) -> None:
     """Case, diacritics, spacing, order, abbreviations and a typo still find the house."""
     res = copenhagen.geocode(query)
     assert res.status == "ok" and res.precision == "house", res.message
@@ -284,9 +279,7 @@ def test_noisy_copenhagen_queries_match_the_house(
         ("Kaivopiha, Mannerheimintie 3, 00100 Helsinki", "Kaivopiha, Mannerheimintie 3, 00100 Helsinki"),
     ],
 )
-def test_noisy_helsinki_queries_match_the_house(
-    helsinki: OfflineGeocoder, query: str, expected_label: str
-) -> None:
+def test_noisy_helsinki_queries_match_the_house(helsinki: OfflineGeocoder, query: str, expected_label: str) -> None:
     """Finnish spellings and abbreviations find the house."""
     res = helsinki.geocode(query)
     assert res.status == "ok" and res.precision == "house", res.message
@@ -329,9 +322,7 @@ def test_missing_number_is_interpolated_between_neighbours(copenhagen: OfflineGe
     assert res.location is not None
     # 5 lies 2/3 of the way from 1 to 7: (5 - 1) / (7 - 1).
     assert haversine_m(a, res.location) == pytest.approx(2 / 3 * haversine_m(a, b), abs=1.0)
-    assert haversine_m(a, res.location) + haversine_m(res.location, b) == pytest.approx(
-        haversine_m(a, b), abs=1.0
-    )
+    assert haversine_m(a, res.location) + haversine_m(res.location, b) == pytest.approx(haversine_m(a, b), abs=1.0)
 
 
 def test_street_without_number_is_street_precision(copenhagen: OfflineGeocoder) -> None:

@@ -148,9 +148,7 @@ def test_unknown_profile_is_rejected(toy_osm_path: Path, tmp_path: Path) -> None
         (None, None, "motorway", (True, False)),  # motorways are one-way by convention
     ],
 )
-def test_oneway_directions(
-    oneway: object, junction: str | None, highway: str, expected: tuple[bool, bool]
-) -> None:
+def test_oneway_directions(oneway: object, junction: str | None, highway: str, expected: tuple[bool, bool]) -> None:
     """oneway / junction / highway tags decide which directions of a way are driven."""
     assert osm_reader.directions(oneway, junction, highway) == expected
 
@@ -349,9 +347,7 @@ def test_one_ways_make_matrix_asymmetric(cph_matrix: np.ndarray) -> None:
     assert np.abs(cph_matrix - cph_matrix.T).max() > 10.0
 
 
-def test_legs_match_matrix(
-    copenhagen_net: RoadNetwork, cph_stops: list[Location], cph_matrix: np.ndarray
-) -> None:
+def test_legs_match_matrix(copenhagen_net: RoadNetwork, cph_stops: list[Location], cph_matrix: np.ndarray) -> None:
     """Consecutive legs take the matrix's seconds, run door to door, and stay small for the maps."""
     stops = cph_stops[:25]
     legs = copenhagen_net.legs(stops)
@@ -363,9 +359,7 @@ def test_legs_match_matrix(
         assert leg.meters >= 0.99 * haversine_m(stops[i], stops[i + 1])
 
 
-def test_leg_and_route_agree(
-    copenhagen_net: RoadNetwork, cph_stops: list[Location], cph_matrix: np.ndarray
-) -> None:
+def test_leg_and_route_agree(copenhagen_net: RoadNetwork, cph_stops: list[Location], cph_matrix: np.ndarray) -> None:
     """leg(a, b) equals the matching matrix entry both ways, and route(a, b) is its points."""
     a, b = cph_stops[0], cph_stops[1]
     assert copenhagen_net.leg(a, b).seconds == pytest.approx(cph_matrix[0, 1], rel=1e-12)

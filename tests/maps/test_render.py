@@ -173,9 +173,7 @@ def test_pages_have_mobile_viewport_and_referrer_policy(plan: Plan) -> None:
     """Pages fit phone screens and do not leak the link token to tile servers via Referer."""
     for page in (render_team_map(plan, plan.routes[0]), render_overview(plan, LINKS)):
         parser = parse(page)
-        assert any(
-            a["content"].startswith("width=device-width") for a in parser.find("meta", name="viewport")
-        )
+        assert any(a["content"].startswith("width=device-width") for a in parser.find("meta", name="viewport"))
         assert parser.find("meta", name="referrer", content="strict-origin")
 
 

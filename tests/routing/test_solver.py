@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,7 +40,10 @@ def manhattan_seconds(points: Sequence[Location]) -> np.ndarray:
     return (dx + dy) / SPEED_M_S
 
 
-def make_team(team_id: str = "T1", shift: TimeWindow = TimeWindow(9 * H, 18 * H), **kw: object) -> Team:
+DAY_SHIFT = TimeWindow(9 * H, 18 * H)
+
+
+def make_team(team_id: str = "T1", shift: TimeWindow = DAY_SHIFT, **kw: object) -> Team:
     return Team(team_id, ("ann", "bo"), ORIGIN, ORIGIN, shift, **kw)  # type: ignore[arg-type]
 
 
@@ -74,7 +78,17 @@ def make_problem(
         allowed = tuple(i for i, t in enumerate(teams) if case.skills <= t.skills)
         cases.append(case)
         cands.append(
-            Candidate(case.case_id, case.customer_id, k + 1, points[k + 1], None, service_s, 50.0, tuple(slots), allowed)
+            Candidate(
+                case.case_id,
+                case.customer_id,
+                k + 1,
+                points[k + 1],
+                None,
+                service_s,
+                50.0,
+                tuple(slots),
+                allowed,
+            )
         )
     problem = SolveInput(
         teams=tuple(teams),
@@ -94,7 +108,7 @@ def leg_seconds_for(points: Sequence[Location]):  # type: ignore[no-untyped-def]
     index = {p: i for i, p in enumerate(points)}
 
     def legs(profile: str, seq: Sequence[Location]) -> list[float]:
-        return [float(travel[index[a], index[b]]) for a, b in zip(seq, seq[1:], strict=False)]
+        return [float(travel[index[a], index[b]]) for a, b in itertools.pairwise(seq)]
 
     return legs
 
@@ -106,7 +120,15 @@ def as_plan(problem: SolveInput, cases: list[Case]) -> tuple[Plan, list]:  # typ
     dropped = tuple(Dropped(cid, "not_worth_detour", "-") for cid in out.unperformed)
     import datetime as dt
 
-    plan = Plan("p", dt.date(2026, 12, 1), "Europe/Helsinki", out.routes, dropped, (), SolverInfo("ortools", out.status, 0))
+    plan = Plan(
+        "p",
+        dt.date(2026, 12, 1),
+        "Europe/Helsinki",
+        out.routes,
+        dropped,
+        (),
+        SolverInfo("ortools", out.status, 0),
+    )
     return plan, list(out.unperformed)
 
 
@@ -177,7 +199,7 @@ def test_max_visits_caps_a_team() -> None:
 def test_team_starts_as_late_as_its_route_allows() -> None:
     """A team with one 17:00 visit leaves just in time for it rather than at 09:00 (no waiting at the door)."""
     late = [Slot("presence", TimeWindow(17 * H, 18 * H), 0.8)]
-    problem, cases, points = make_problem(1, [make_team()], slots_for={0: late})
+    problem, cases, _points = make_problem(1, [make_team()], slots_for={0: late})
     plan, _ = as_plan(problem, cases)
     route = plan.routes[0]
     visit = route.visits[0]
