@@ -10,7 +10,9 @@ start.
 
 A location is snapped to the nearest straight edge of *all* drivable roads (not only the routed part),
 so that a point next to a road cut off from the rest is reported ``unreachable_island`` instead of being
-snapped across the water to the main part. Travel time door to door is the walk from the door to the
+snapped across the water to the main part. A road that is only cut off by its direction (a one-way stub, or
+a street whose far end was clipped off the extract) still touches the routed part: a door there is placed
+on the nearest routed road instead, and walked from there. Travel time door to door is the walk from the door to the
 road (capped), the drive from the projected point to the target's projected point respecting one-ways
 (including the part of the edge still to drive), and the walk to the door.
 """
@@ -45,9 +47,6 @@ REGION_MARGIN_M = 1000.0
 
 #: Upper bound on the points of a leg's geometry.
 MAX_LEG_POINTS = 60
-
-#: Two edges whose distances to a point differ by less than this are equally near when snapping.
-SNAP_TIE_M = 0.5
 
 #: Smallest weight of a contracted edge (csgraph would read an explicit 0 as a missing edge).
 _MIN_EDGE_S = 1e-6
@@ -402,6 +401,9 @@ class RoadNetwork:
         )
         self._tree = shapely.STRtree(lines)
         self._seg_keep = self._node_keep[self._seg_a] & self._node_keep[self._seg_b]
+        self._kept_seg = np.flatnonzero(self._seg_keep)
+        self._kept_tree = shapely.STRtree(lines[self._kept_seg])
+        self._seg_touches_main = self._weakly_joined_to_routed()[self._seg_a]
 
         n_j = self._junctions.size
         self._cedge_u = self._node_junction[self._chain_start[cedge_chain]]
@@ -412,6 +414,14 @@ class RoadNetwork:
         # Sorted (u, v) keys to find the chain behind a step of a junction path.
         self._cedge_key = self._cedge_u * n_j + self._cedge_v
         self._cedge_order = np.argsort(self._cedge_key)
+
+    def _weakly_joined_to_routed(self) -> np.ndarray:
+        """Per node: whether it is joined to the routed part when one-way restrictions are ignored."""
+        n = self._node_lat.size
+        graph = csr_matrix((np.ones(self._edge_u.size), (self._edge_u, self._edge_v)), shape=(n, n))
+        _, labels = connected_components(graph, directed=True, connection="weak")
+        routed_labels = np.unique(labels[self._node_keep])
+        return np.isin(labels, routed_labels)
 
     # -- properties --------------------------------------------------------------------------------------
 
@@ -497,19 +507,15 @@ class RoadNetwork:
             nearest = np.empty(idx.size, dtype=np.int64)
             nearest[pairs[0]] = pairs[1]
             t, dist = self._segment_projection(nearest, px, py)
-            # A point equally near a routed and a cut-off edge (e.g. at their shared node) is routed.
-            tie = np.flatnonzero(~self._seg_keep[nearest])
-            if tie.size:
-                cand = self._tree.query(points[tie], predicate="dwithin", distance=dist[tie] + SNAP_TIE_M)
-                rows, segs = cand[0], cand[1]
-                c_t, c_dist = self._segment_projection(segs, px[tie][rows], py[tie][rows])
-                rank = np.lexsort((c_dist, ~self._seg_keep[segs], rows))
-                rows, segs, c_t, c_dist = rows[rank], segs[rank], c_t[rank], c_dist[rank]
-                _, first = np.unique(rows, return_index=True)
-                chosen = tie[rows[first]]
-                nearest[chosen] = segs[first]
-                t[chosen] = c_t[first]
-                dist[chosen] = c_dist[first]
+            # Nearest road cut off only by its direction (same weak component as the routed part): place
+            # the door on the nearest routed road. A separate weak component is a true island.
+            trapped = np.flatnonzero(~self._seg_keep[nearest] & self._seg_touches_main[nearest])
+            if trapped.size:
+                kept_pairs = self._kept_tree.query_nearest(points[trapped], all_matches=False)
+                alt = np.empty(trapped.size, dtype=np.int64)
+                alt[kept_pairs[0]] = self._kept_seg[kept_pairs[1]]
+                alt_t, alt_dist = self._segment_projection(alt, px[trapped], py[trapped])
+                nearest[trapped], t[trapped], dist[trapped] = alt, alt_t, alt_dist
             offset[idx] = dist
             near = dist <= max_snap_m
             keep = self._seg_keep[nearest]

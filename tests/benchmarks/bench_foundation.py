@@ -48,11 +48,12 @@ def main() -> None:
 
     net = load_network(OSM)
     rng = np.random.default_rng(0)
-    snap_pool = net.node_locations() if hasattr(net, "node_locations") else None
-    if snap_pool is None:
-        from geo.geocoder import OfflineGeocoder
+    from geo.geocoder import OfflineGeocoder
 
-        snap_pool = [r.location for r in OfflineGeocoder.from_osm(OSM).records]
+    # Real addresses of the extract that lie on the routed network (not on islands or far off the roads).
+    addresses = [r.location for r in OfflineGeocoder.from_osm(OSM).records]
+    routable = np.flatnonzero(net.snap(addresses).ok_mask())
+    snap_pool = [addresses[int(i)] for i in routable]
     picks = rng.choice(len(snap_pool), size=1000, replace=False)
     points = [snap_pool[int(i)] for i in picks]
     net.matrix(points[:10])  # warm-up: imports and lazy structures

@@ -12,7 +12,8 @@ COPENHAGEN_PBF = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm"
 
 # A square block south-west corner A, then B east, C north-east, D north (lat 55.000..55.002, lon
 # 12.000..12.004): A->B is a one-way residential street, B-C-D-A one two-way residential way. Far to the
-# east, a two-way stub (nodes 10-11) that nothing connects to: an island.
+# east, a two-way stub (nodes 10-11) that nothing connects to: an island. North of C, a one-way dead end
+# (C->30) that can be entered but not left: cut off by its direction only.
 TOY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="doorstep-tests">
   <node id="1" lat="55.000" lon="12.000" version="1"/>
@@ -23,6 +24,7 @@ TOY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <node id="11" lat="55.001" lon="12.011" version="1"/>
   <node id="20" lat="55.0005" lon="12.002" version="1"/>
   <node id="21" lat="55.0015" lon="12.002" version="1"/>
+  <node id="30" lat="55.003" lon="12.004" version="1"/>
   <way id="100" version="1">
     <nd ref="1"/><nd ref="2"/>
     <tag k="highway" v="residential"/><tag k="oneway" v="yes"/>
@@ -38,6 +40,10 @@ TOY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <way id="103" version="1">
     <nd ref="20"/><nd ref="21"/>
     <tag k="highway" v="footway"/>
+  </way>
+  <way id="104" version="1">
+    <nd ref="3"/><nd ref="30"/>
+    <tag k="highway" v="residential"/><tag k="oneway" v="yes"/>
   </way>
 </osm>
 """

