@@ -17,7 +17,14 @@ from rich.table import Table
 
 from api import service
 from api.errors import ConfigurationError, DoorstepError, exit_code
-from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
+from api.settings import (
+    DaySettings,
+    legal_window,
+    resolve_country,
+    resolve_lang,
+    resolve_public_url,
+    resolve_timezone,
+)
 from data import demo_files, helsinki_extract
 from geo.errors import GeoError
 from routing.errors import RoutingError
@@ -91,7 +98,8 @@ def _run_plan(
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
         msg = f"the plan breaks {len(run.violations)} rule(s); nothing was written"
         raise RoutingError(msg)
-    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles)
+    public_base = resolve_public_url()
+    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base)
     _summary(run, written, time.perf_counter() - started)
 
 

@@ -260,8 +260,14 @@ def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[Te
     return read_cases(cases_path), read_teams(teams_path)
 
 
-def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "osm") -> dict[str, Path]:
-    """Write plan.json, the overview ``index.html`` and one map per team; returns what was written."""
+def write_outputs(
+    run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "osm", public_base: str | None = None
+) -> dict[str, Path]:
+    """Write plan.json, the overview ``index.html`` and one map per team; returns what was written.
+
+    With ``public_base`` (where ``out_dir`` is published) the overview's team links are absolute and
+    printed as QR codes.
+    """
     from maps import render_overview, render_team_map, write_assets
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -283,7 +289,8 @@ def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "o
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path
     index = out_dir / "index.html"
-    index.write_text(render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles), encoding="utf-8")
+    overview = render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles, public_base=public_base)
+    index.write_text(overview, encoding="utf-8")
     written["overview"] = index
     return written
 
