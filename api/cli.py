@@ -73,6 +73,8 @@ def _run_plan(
     country: str | None,
     lang: str | None,
     tiles: str,
+    *,
+    pdf: bool = False,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
@@ -99,7 +101,9 @@ def _run_plan(
         msg = f"the plan breaks {len(run.violations)} rule(s); nothing was written"
         raise RoutingError(msg)
     public_base = resolve_public_url()
-    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base)
+    written = service.write_outputs(
+        run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf
+    )
     _summary(run, written, time.perf_counter() - started)
 
 
@@ -133,6 +137,7 @@ def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> 
     out.print(f"plan:     {written['plan']}")
     out.print(f"overview: {written['overview']}")
     out.print(f"maps:     {written['overview'].parent / 'maps'}/")
+    out.print(f"sheets:   {written['overview'].parent / 'sheets'}/")
     out.print(f"done in {elapsed:.1f} s")
 
 
@@ -146,6 +151,7 @@ def demo(
     seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
 ) -> None:
     """Plan a whole day on the embedded Helsinki extract with synthetic cases, and write the maps."""
     cases_path, teams_path = demo_files()
@@ -162,6 +168,7 @@ def demo(
             None,
             lang,
             tiles,
+            pdf=pdf,
         )
 
 
@@ -178,10 +185,11 @@ def plan(
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
 ) -> None:
-    """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
+    """Plan one day from files; writes plan.json, index.html, maps/<team>.html and sheets/<team>.html."""
     with _errors_to_exit():
-        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles, pdf=pdf)
 
 
 def main() -> None:  # pragma: no cover - console entry point
