@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import service
+from api import partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
 from api.settings import (
     DaySettings,
@@ -75,6 +75,8 @@ def _run_plan(
     tiles: str,
     *,
     pdf: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
@@ -94,7 +96,23 @@ def _run_plan(
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
-        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
+        branches = {c.branch or "" for c in cases} | {t.branch or "" for t in teams}
+        failed: list[partitions.PartitionResult] = []
+        if scheduler or workers or len(branches) > 1:
+            tasks = partitions.split_by_branch(
+                cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
+                time_limit_s=time_limit, seed=seed,
+            )  # fmt: skip
+            progress(f"{len(tasks)} branches", 0.0)
+
+            def branch_done(result: partitions.PartitionResult, finished: int, total: int) -> None:
+                progress(f"branch {finished}/{total}", finished / total)
+
+            results = partitions.run_partitions(tasks, scheduler=scheduler, workers=workers, done=branch_done)
+            run = partitions.merge_partitions(results, cases, teams, day, timezone)
+            failed = [r for r in results if r.run is None]
+        else:
+            run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
@@ -105,6 +123,14 @@ def _run_plan(
         run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf
     )
     _summary(run, written, time.perf_counter() - started)
+    if failed:
+        for result in failed:
+            console.print(
+                f"[red]branch {result.branch or '(default)'} failed[/] after {result.attempts} attempt(s): "
+                f"{result.error}; its {len(result.case_ids)} cases are dropped with partition_failed",
+                highlight=False,
+            )
+        raise typer.Exit(1)
 
 
 def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> None:
@@ -186,10 +212,19 @@ def plan(
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://HOST:8786): plan the branches on that cluster.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Plan the branches on a local pool of this many processes.")
+    ] = None,
 ) -> None:
     """Plan one day from files; writes plan.json, index.html, maps/<team>.html and sheets/<team>.html."""
     with _errors_to_exit():
-        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles, pdf=pdf)
+        _run_plan(
+            osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
+            pdf=pdf, scheduler=scheduler, workers=workers,
+        )  # fmt: skip
 
 
 def main() -> None:  # pragma: no cover - console entry point
