@@ -103,7 +103,7 @@ def prepare(
     frame["segment"] = frame["segment"].fillna("unknown")
     frame["overdue_bucket"] = overdue_bucket(frame["overdue_days"].fillna(0))
     frame["team"] = frame["team_id"]
-    frame["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date.astype(str)
+    frame["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
     result = frame["result"]
     frame["visits"] = 1
     frame["contacts"] = result.isin(CONTACT_RESULTS).astype(int)
