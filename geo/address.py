@@ -92,8 +92,17 @@ _MAX_VARIANTS = 24
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Chinese administrative prefixes, removed before the street: 省 province, 市 city, 区 district, 县 county,
 # 镇 town, 乡 township, 村 village (a village may also be the "street" of a rural address, so it is kept).
-_CJK_ADMIN_RE = re.compile(r"^(?:[\u3400-\u9fff]{1,8}?[省市](?![\u3400-\u9fff]*[省市]))*")
-_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?[区县](?=[\u3400-\u9fff])")
+_CJK_ADMIN_RE = re.compile(
+    r"^(?:[\u3400-\u9fff]{1,8}?(?:省|自治区|特别行政区)(?![\u3400-\u9fff]*(?:省|自治区)))?"
+    r"(?:[\u3400-\u9fff]{1,8}?(?:市|自治州|地区|盟)(?![\u3400-\u9fff]*[省市]))*"
+)
+_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:区|县|旗)(?=[\u3400-\u9fff])")
+# Town-level units (街道 sub-district, 镇 town, 乡 township) before the street or village.
+_CJK_TOWN_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:街道|镇|乡)(?=[\u3400-\u9fff]{2})")
+# Words around the address that say "near", "beside", "opposite", "entrance", "downstairs": noise.
+_CJK_NOISE_RE = re.compile(r"(?:附近|旁边|旁|对面|对过|门口|周边|一带|楼下|隔壁|后面|东侧|西侧|南侧|北侧|这里|那里)+$")
+# A flat detail after the house number: building 栋/幢/座/号楼, unit 单元, room 室, floor 层/楼, household 户.
+_CJK_FLAT_RE = re.compile(r"(?:[A-Za-z]?\d+|[甲乙丙丁A-Za-z])(?:栋|幢|座|号楼|单元|室|层|楼|户).*$")
 # 甲/乙/丙/丁 before a number are the Chinese "A/B/C/D" of a subdivided plot: part of the number.
 _CJK_NUMBER_RE = re.compile(r"(?P<num>[甲乙丙丁]?\d+(?:-\d+)?)(?:号|$)")
 _CJK_DIGITS = {
@@ -229,7 +238,7 @@ def _cjk_numeral(text: str) -> str:
                 current = 0
         return str(total + current)
 
-    return re.sub(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|单元|室|楼)", convert, text)
+    return re.sub(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|幢|座|单元|室|楼|层|弄|巷)", convert, text)
 
 
 def _parse_cjk(text: str) -> ParsedAddress:
@@ -263,6 +272,15 @@ def _parse_cjk(text: str) -> ParsedAddress:
     district = _CJK_DISTRICT_RE.match(head)
     if district:
         head = head[district.end() :]
+    town = _CJK_TOWN_RE.match(head)
+    if town:
+        head = head[town.end() :]
+    head = _CJK_NOISE_RE.sub("", head)
+    numbered = _CJK_NUMBER_RE.search(head)
+    if numbered is not None and head[numbered.end() - 1 : numbered.end()] == "号":
+        head = head[: numbered.end()]  # everything after "…号" is building, unit and room
+    else:
+        head = _CJK_FLAT_RE.sub("", head) or head
     num = _CJK_NUMBER_RE.search(head)
     if num and num.start() > 0:
         return ParsedAddress(head[: num.start()], num.group("num"), postcode, city)
@@ -382,6 +400,12 @@ def parse_address_candidates(text: str) -> list[ParsedAddress]:
             if rest.street and rest.housenumber:
                 out.append(rest)
                 break
+    if 1 < len(parts) <= 5 and not _CJK_RE.search(text):
+        # Reordered parts ("2200 København N, Nørrebrogade 12"): read each later part as the head.
+        for k in range(1, len(parts)):
+            rotated = parse_address(", ".join(parts[k:] + parts[:k]))
+            if rotated.street and rotated.housenumber and not re.search(r"\d", rotated.street):
+                out.append(rotated)
     if parts and first.housenumber is not None and first.street != parts[0]:
         out.append(ParsedAddress(parts[0], None, first.postcode, first.city))
     unique: list[ParsedAddress] = []

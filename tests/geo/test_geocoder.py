@@ -318,7 +318,7 @@ def test_missing_number_is_interpolated_between_neighbours(copenhagen: OfflineGe
     assert {"1", "7"} <= set(have) and not {"3", "5"} & set(have)
     a, b = have["1"], have["7"]
     res = copenhagen.geocode("Nørregade 5")
-    assert res.status == "ok" and res.precision == "street"
+    assert res.status == "ok" and res.precision == "interpolated"
     assert res.location is not None
     # 5 lies 2/3 of the way from 1 to 7: (5 - 1) / (7 - 1).
     assert haversine_m(a, res.location) == pytest.approx(2 / 3 * haversine_m(a, b), abs=1.0)
@@ -329,7 +329,8 @@ def test_street_without_number_is_street_precision(copenhagen: OfflineGeocoder) 
     """A street name alone resolves to one of its addresses at street precision."""
     res = copenhagen.geocode("Nørrebrogade")
     assert res.status == "ok" and res.precision == "street"
-    assert res.confidence == pytest.approx(0.5)
+    # 0.5 for a street, up to 1.2 times that for a short one (Nørrebrogade is long, about 2 km here).
+    assert 0.5 <= res.confidence < 0.6
 
 
 @pytest.mark.parametrize(
