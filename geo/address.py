@@ -14,6 +14,7 @@ house number, postcode and city.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 __all__ = [
     "ABBREVIATIONS",
     "ParsedAddress",
+    "cjk_name_forms",
     "fold",
     "housenumber_key",
     "housenumber_value",
@@ -96,7 +98,7 @@ _CJK_ADMIN_RE = re.compile(
     r"^(?:[\u3400-\u9fff]{1,8}?(?:省|自治区|特别行政区)(?![\u3400-\u9fff]*(?:省|自治区)))?"
     r"(?:[\u3400-\u9fff]{1,8}?(?:市|自治州|地区|盟)(?![\u3400-\u9fff]*[省市]))*"
 )
-_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:区|县|旗)(?=[\u3400-\u9fff])")
+_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:区|县|旗)(?=[\u3400-\u9fffA-Za-z0-9])")
 # Town-level units (街道 sub-district, 镇 town, 乡 township) before the street or village.
 _CJK_TOWN_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:街道|镇|乡)(?=[\u3400-\u9fff]{2})")
 # Words around the address that say "near", "beside", "opposite", "entrance", "downstairs": noise.
@@ -144,6 +146,7 @@ class ParsedAddress:
     city: str | None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Fold ``text`` for comparison: case, diacritics, width, punctuation and whitespace.
 
@@ -188,9 +191,14 @@ def street_key_variants(street: str) -> list[str]:
     (``"Skt. Hans Torv"`` → ``"sankthanstorv"``) and a final compound abbreviation ending in a full stop
     (``"Ørstedsv."`` → ``"orstedsvej"``). At most a couple of dozen variants are produced.
     """
+    return list(_street_key_variants(street))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _street_key_variants(street: str) -> tuple[str, ...]:
     tokens = fold(street).split()
     if not tokens:
-        return []
+        return ()
     options: list[tuple[str, ...]] = []
     for tok in tokens:
         expansions = ABBREVIATIONS.get(tok, ())
@@ -209,7 +217,7 @@ def street_key_variants(street: str) -> list[str]:
                     key = base[: -len(abbr)] + exp
                     if key not in variants:
                         variants.append(key)
-    return variants
+    return tuple(variants)
 
 
 def housenumber_key(housenumber: str) -> str:
@@ -239,6 +247,47 @@ def _cjk_numeral(text: str) -> str:
         return str(total + current)
 
     return re.sub(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|幢|座|单元|室|楼|层|弄|巷)", convert, text)
+
+
+def _cjk_all_numerals(text: str) -> str:
+    """Every run of Chinese numerals as Arabic digits (``"清华东路二十七号院"`` → ``"清华东路27号院"``)."""
+
+    def convert(match: re.Match[str]) -> str:
+        total, current = 0, 0
+        for ch in match.group(0):
+            if ch in _CJK_DIGITS:
+                current = _CJK_DIGITS[ch]
+            else:
+                total += (current or 1) * _CJK_UNITS[ch]
+                current = 0
+        return str(total + current)
+
+    return re.sub(r"[零〇一二两三四五六七八九十百千]+", convert, text)
+
+
+def cjk_name_forms(text: str) -> list[str]:
+    """The ways a Chinese query may name a POI or building: administrative prefixes and noise removed, with and
+    without its Chinese numerals as digits (``"广东省深圳市龙岗区祥波书院C座附近"`` → ``["祥波书院C座", …]``).
+
+    The flat details are kept (``"C座"`` is part of a building's name); full-width forms are made ASCII.
+    """
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    forms: list[str] = []
+    for part in [text, *re.split(r"[,，;；]", text)]:
+        if not part:
+            continue
+        admin = _CJK_ADMIN_RE.match(part)
+        if admin and admin.group(0):
+            part = part[admin.end() :]
+        if district := _CJK_DISTRICT_RE.match(part):
+            part = part[district.end() :]
+        if town := _CJK_TOWN_RE.match(part):
+            part = part[town.end() :]
+        part = _CJK_NOISE_RE.sub("", part)
+        for form in (part, _cjk_all_numerals(part)):
+            if form and form not in forms:
+                forms.append(form)
+    return forms
 
 
 def _parse_cjk(text: str) -> ParsedAddress:

@@ -50,6 +50,7 @@ from rapidfuzz import fuzz, process
 
 from geo.address import (
     ParsedAddress,
+    cjk_name_forms,
     fold,
     housenumber_key,
     housenumber_value,
@@ -93,11 +94,11 @@ _CONF_FUZZY_MAX = 0.96
 _CONF_INTERP_NEAR = 0.95  # neighbours at most _INTERP_NEAR_M apart
 _CONF_INTERP_FAR = 0.55  # neighbours _INTERPOLATE_MAX_GAP_M apart
 _INTERP_NEAR_M = 60.0
-_CONF_SAME_NUMBER = 0.93  # "12A" placed at "12"
+_CONF_SAME_NUMBER = 0.85  # "12A" placed at "12": usually the same building, sometimes a back house 60 m in
 _CONF_STREET_NEAREST = 0.55
 _CONF_STREET_ONLY = 0.5
 _CONF_POI = 0.93  # a named feature at most _POI_SMALL_M across
-_POI_SMALL_M = 40.0
+_POI_SMALL_M = 25.0
 _CONF_PLACE = 0.35
 _POSTCODE_CONTRADICTS = 0.8
 _CITY_CONTRADICTS = 0.9
@@ -112,7 +113,6 @@ _INTERPOLATE_MAX_GAP_M = 400.0
 _REGION_MARGIN_DEG = 0.01
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
-_CJK_SUFFIX_NOISE_RE = re.compile(r"(?:附近|旁边|旁|对面|门口|周边|一带|楼下|隔壁)+$")
 
 # One record as stored in the cache: street, housenumber, postcode, city, lat, lon.
 _RawRecord = tuple[str, str, str | None, str | None, float, float]
@@ -263,8 +263,8 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_cache(cache_file: Path, digest: str) -> OsmFeatures | None:
-    """The cached features, or ``None`` when the file is missing, stale or unreadable (then it is rebuilt)."""
+def _load_cache(cache_file: Path, digest: str) -> tuple[OsmFeatures, dict[str, Any]] | None:
+    """The cached features and tables, or ``None`` when missing, stale or unreadable (then they are rebuilt)."""
     try:
         with cache_file.open("rb") as fh:
             payload = pickle.load(fh)
@@ -273,12 +273,13 @@ def _load_cache(cache_file: Path, digest: str) -> OsmFeatures | None:
     if not isinstance(payload, dict) or payload.get("version") != INDEX_VERSION or payload.get("sha256") != digest:
         return None
     parts: list[Any] = [payload.get(k) for k in ("addresses", "streets", "pois", "places")]
-    if not all(isinstance(p, list) for p in parts):
+    tables = payload.get("tables")
+    if not all(isinstance(p, list) for p in parts) or not isinstance(tables, dict):
         return None
-    return OsmFeatures(addresses=parts[0], streets=parts[1], pois=parts[2], places=parts[3])
+    return OsmFeatures(addresses=parts[0], streets=parts[1], pois=parts[2], places=parts[3]), tables
 
 
-def _write_cache(cache_file: Path, digest: str, source: Path, features: OsmFeatures) -> None:
+def _write_cache(cache_file: Path, digest: str, source: Path, features: OsmFeatures, tables: dict[str, Any]) -> None:
     """Write atomically: a temporary file in the same directory, then ``os.replace``."""
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -289,6 +290,7 @@ def _write_cache(cache_file: Path, digest: str, source: Path, features: OsmFeatu
         "streets": features.streets,
         "pois": features.pois,
         "places": features.places,
+        "tables": tables,
     }
     fd, tmp = tempfile.mkstemp(prefix=cache_file.name, suffix=".tmp", dir=cache_file.parent)
     try:
@@ -358,77 +360,53 @@ class OfflineGeocoder:
         min_confidence: float = 0.5,
         fuzzy_threshold: float = 85.0,
     ) -> None:
-        if not 0.0 <= min_confidence <= 1.0:
-            msg = f"min_confidence must lie in [0, 1], got {min_confidence!r}"
-            raise GeocodeError(msg)
-        if not 0.0 < fuzzy_threshold <= 100.0:
-            msg = f"fuzzy_threshold must lie in (0, 100], got {fuzzy_threshold!r}"
-            raise GeocodeError(msg)
+        _check_parameters(min_confidence, fuzzy_threshold)
+        features = OsmFeatures(
+            addresses=[(r.street, r.housenumber, r.postcode, r.city, r.location.lat, r.location.lon) for r in records],
+            streets=[(s.name, s.lats, s.lons) for s in streets],
+            pois=[(p.name, p.kind, p.location.lat, p.location.lon, p.radius_m) for p in pois],
+            places=[(p.name, p.kind, p.location.lat, p.location.lon) for p in places],
+        )
+        self._setup(features, _build_tables(features), min_confidence, fuzzy_threshold)
+
+    def _setup(
+        self, features: OsmFeatures, tables: dict[str, Any], min_confidence: float, fuzzy_threshold: float
+    ) -> None:
         self.min_confidence = min_confidence
         self.fuzzy_threshold = fuzzy_threshold
         self.cache_path: Path | None = None
         self.loaded_from_cache = False
         self.index_digest = ""
-        self._records = tuple(records)
-        self._streets = tuple(streets)
-        self._pois = tuple(pois)
-        self._places = tuple(places)
-
-        memo: dict[tuple[str, str], str] = {}
-
-        def key_of(fn: Any, text: str) -> str:
-            # Few distinct street, postcode and city strings: fold each once.
-            k = (fn.__name__, text)
-            if k not in memo:
-                memo[k] = fn(text)
-            return memo[k]
-
-        n = len(self._records)
-        self._lat = np.fromiter((r.location.lat for r in self._records), dtype=np.float64, count=n)
-        self._lon = np.fromiter((r.location.lon for r in self._records), dtype=np.float64, count=n)
-        self._by_street: dict[str, list[int]] = {}
-        self._by_house: dict[tuple[str, str], list[int]] = {}
-        self._spaced: dict[str, str] = {}
-        self._names: dict[str, str] = {}
-        self._postcode_keys: list[str | None] = []
-        self._city_keys: list[str | None] = []
-        self._numbers: list[int | None] = []
-        for i, rec in enumerate(self._records):
-            self._postcode_keys.append(key_of(place_key, rec.postcode) if rec.postcode else None)
-            self._city_keys.append(key_of(place_key, rec.city) if rec.city else None)
-            self._numbers.append(housenumber_value(rec.housenumber))
-            names = [rec.street]
-            if "," in rec.street:
-                # "Asemahalli, Kaivokatu": a building name tagged into the street; index the street too.
-                names.append(rec.street.rsplit(",", 1)[1])
-            for name in names:
-                skey = key_of(street_key, name)
-                if skey:  # a street name of punctuation only cannot be queried
-                    self._by_street.setdefault(skey, []).append(i)
-                    self._by_house.setdefault((skey, housenumber_key(rec.housenumber)), []).append(i)
-                    self._spaced.setdefault(skey, key_of(fold, name))
-                    self._names.setdefault(skey, name.strip())
-        self._lines: dict[str, list[int]] = {}
-        for j, line in enumerate(self._streets):
-            skey = key_of(street_key, line.name)
-            if skey:
-                self._lines.setdefault(skey, []).append(j)
-                self._spaced.setdefault(skey, key_of(fold, line.name))
-                self._names.setdefault(skey, line.name)
+        self._features = features
+        self._raw = features.addresses
+        self._records_cache: tuple[AddressRecord, ...] | None = None
+        self._streets = tuple(StreetLine(name, lats, lons) for name, lats, lons in features.streets)
+        self._pois = tuple(NamedFeature(n, k, Location(lat, lon), r) for n, k, lat, lon, r in features.pois)
+        self._places = tuple(NamedFeature(n, k, Location(lat, lon)) for n, k, lat, lon in features.places)
+        n = len(self._raw)
+        self._lat = np.fromiter((r[4] for r in self._raw), dtype=np.float64, count=n)
+        self._lon = np.fromiter((r[5] for r in self._raw), dtype=np.float64, count=n)
+        self._by_street: dict[str, list[int]] = tables["by_street"]
+        self._by_house: dict[tuple[str, str], list[int]] = tables["by_house"]
+        self._spaced: dict[str, str] = tables["spaced"]
+        self._names: dict[str, str] = tables["names"]
+        self._postcode_keys: list[str | None] = tables["postcode_keys"]
+        self._city_keys: list[str | None] = tables["city_keys"]
+        self._numbers: list[int | None] = tables["numbers"]
+        self._plain_number: list[bool] = tables["plain_number"]
+        self._lines: dict[str, list[int]] = tables["lines"]
+        self._poi_by_key: dict[str, list[int]] = tables["poi_by_key"]
+        self._place_by_key: dict[str, list[int]] = tables["place_by_key"]
         self._street_keys = list(self._spaced)
         self._street_words = [self._spaced[k] for k in self._street_keys]
-        self._poi_by_key: dict[str, list[int]] = {}
-        for j, poi in enumerate(self._pois):
-            pkey = key_of(street_key, poi.name)
-            if pkey:
-                self._poi_by_key.setdefault(pkey, []).append(j)
         self._poi_keys = list(self._poi_by_key)
-        self._place_by_key: dict[str, list[int]] = {}
-        for j, place in enumerate(self._places):
-            pkey = key_of(street_key, place.name)
-            if pkey:
-                self._place_by_key.setdefault(pkey, []).append(j)
+        # Fuzzy street matches per (street as typed, threshold): a batch repeats its misspellings.
+        self._fuzzy_memo: dict[tuple[str, float], list[tuple[str, float]]] = {}
         self._bbox = self._region()
+
+    def _rec(self, i: int) -> AddressRecord:
+        street, number, pc, city, lat, lon = self._raw[i]
+        return AddressRecord(street, number, pc, city, Location(lat, lon))
 
     def _region(self) -> BoundingBox | None:
         lats = [*self._lat.tolist(), *(p.location.lat for p in self._pois)]
@@ -444,17 +422,21 @@ class OfflineGeocoder:
 
     @classmethod
     def from_features(
-        cls, features: OsmFeatures, *, min_confidence: float = 0.5, fuzzy_threshold: float = 85.0
+        cls,
+        features: OsmFeatures,
+        *,
+        min_confidence: float = 0.5,
+        fuzzy_threshold: float = 85.0,
+        tables: dict[str, Any] | None = None,
     ) -> OfflineGeocoder:
-        """A geocoder over raw features (``geo.osm_features``), e.g. with some addresses held out."""
-        return cls(
-            (AddressRecord(s, n, pc, c, Location(lat, lon)) for s, n, pc, c, lat, lon in features.addresses),
-            streets=(StreetLine(name, lats, lons) for name, lats, lons in features.streets),
-            pois=(NamedFeature(name, kind, Location(lat, lon), r) for name, kind, lat, lon, r in features.pois),
-            places=(NamedFeature(name, kind, Location(lat, lon)) for name, kind, lat, lon in features.places),
-            min_confidence=min_confidence,
-            fuzzy_threshold=fuzzy_threshold,
-        )
+        """A geocoder over raw features (``geo.osm_features``), e.g. with some addresses held out.
+
+        ``tables`` are the lookup tables of ``features`` as cached on disk; built when not given.
+        """
+        _check_parameters(min_confidence, fuzzy_threshold)
+        geocoder = cls.__new__(cls)
+        geocoder._setup(features, tables or _build_tables(features), min_confidence, fuzzy_threshold)
+        return geocoder
 
     @staticmethod
     def load_features(
@@ -467,34 +449,7 @@ class OfflineGeocoder:
         GeocodeError
             The file is missing, of an unknown type, unreadable, or holds nothing to geocode against.
         """
-        src = Path(path)
-        if not src.is_file():
-            msg = f"OSM file not found: {src}"
-            raise GeocodeError(msg)
-        name = src.name.lower()
-        if not name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2")):
-            msg = f"unsupported OSM file type: {src.name} (expected .osm.pbf, .osm, .osm.bz2 or .osm.gz)"
-            raise GeocodeError(msg)
-        digest = _file_sha256(src)
-        cache_file = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        cache_file = cache_file / f"geocoder-v{INDEX_VERSION}-{digest[:32]}.pkl"
-        features = _load_cache(cache_file, digest) if use_cache else None
-        from_cache = features is not None
-        if features is None:
-            try:
-                features = read_features(src)
-            except GeocodeError as exc:
-                msg = f"cannot read addresses from {src.name}: {exc}"
-                raise GeocodeError(msg) from exc
-            if not features.addresses and not features.streets and not features.pois:
-                msg = f"no addresses, named streets or named places in {src}"
-                raise GeocodeError(msg)
-            if use_cache:
-                try:
-                    _write_cache(cache_file, digest, src, features)
-                except OSError as exc:
-                    # A read-only cache directory must not stop the geocoder; it only costs the next start.
-                    warnings.warn(f"geocoder cache not written to {cache_file}: {exc}", RuntimeWarning, stacklevel=2)
+        features, _tables, digest, cache_file, from_cache = _load_index(path, cache_dir, use_cache)
         return features, digest, cache_file, from_cache
 
     @classmethod
@@ -530,8 +485,10 @@ class OfflineGeocoder:
         GeocodeError
             The file is missing, of an unknown type, unreadable, or holds nothing to geocode against.
         """
-        features, digest, cache_file, from_cache = cls.load_features(path, cache_dir, use_cache=use_cache)
-        geocoder = cls.from_features(features, min_confidence=min_confidence, fuzzy_threshold=fuzzy_threshold)
+        features, tables, digest, cache_file, from_cache = _load_index(path, cache_dir, use_cache)
+        geocoder = cls.from_features(
+            features, min_confidence=min_confidence, fuzzy_threshold=fuzzy_threshold, tables=tables
+        )
         geocoder.cache_path = cache_file if use_cache else None
         geocoder.loaded_from_cache = from_cache
         geocoder.index_digest = f"v{INDEX_VERSION}-{digest}"
@@ -540,7 +497,9 @@ class OfflineGeocoder:
     @property
     def records(self) -> tuple[AddressRecord, ...]:
         """Every address record of the index, in file order."""
-        return self._records
+        if self._records_cache is None:
+            self._records_cache = tuple(self._rec(i) for i in range(len(self._raw)))
+        return self._records_cache
 
     @property
     def pois(self) -> tuple[NamedFeature, ...]:
@@ -653,59 +612,73 @@ class OfflineGeocoder:
         """The best guess for one reading of the query, ``None`` when its street is not in the index."""
         if parsed.street is None:
             return None
-        streets = self._match_streets(parsed.street)
-        if exact_only:
-            streets = [st for st in streets if st[1] >= 100.0]
-        if not streets:
-            return None
+        variants = street_key_variants(parsed.street)
+        streets = [(v, 100.0) for v in variants if v in self._spaced]
         pc_key = place_key(parsed.postcode) if parsed.postcode else None
         city_key = place_key(parsed.city) if parsed.city else None
-        guess: _Guess | None = None
-        if parsed.housenumber:
-            hn_key = housenumber_key(parsed.housenumber)
-            guess = self._house(streets, hn_key, pc_key, city_key, query)
+        hn_key = housenumber_key(parsed.housenumber) if parsed.housenumber else None
+        guess = self._house(streets, hn_key, pc_key, city_key, query) if hn_key and streets else None
         if guess is not None:
             return guess
-        # The number is not on any candidate street: place it on the best street that has addresses agreeing
-        # with the postcode or city (a fuzzy name may have picked a street of another district first).
-        candidates = [st for st in streets if st[0] in self._by_street] or streets
-        scored = [self._street(st, parsed.housenumber, pc_key, city_key) for st in candidates[:3]]
-        return max(scored, key=lambda g: g.confidence)
+        # The number is not on any exact street: place it on the best of them (the postcode and city decide among
+        # the first few), and compare with the number on a street of a similar name (OSM has its own typos: a
+        # "Vestebrogade" with two addresses beside the long Vesterbrogade).
+        options: list[_Guess] = []
+        with_addresses = [st for st in streets if st[0] in self._by_street] or streets
+        options.extend(self._street(st, parsed.housenumber, pc_key, city_key) for st in with_addresses[:3])
+        if not exact_only and (not options or max(g.confidence for g in options) < _CONF_INTERP_NEAR):
+            exact = {k for k, _ in streets}
+            fuzzy = [st for st in self._fuzzy_streets(parsed.street, variants) if st[0] not in exact]
+            house = self._house(fuzzy, hn_key, pc_key, city_key, query) if hn_key and fuzzy else None
+            if house is not None:
+                options.append(house)
+            elif not options and fuzzy:
+                with_addresses = [st for st in fuzzy if st[0] in self._by_street] or fuzzy
+                options.extend(self._street(st, parsed.housenumber, pc_key, city_key) for st in with_addresses[:3])
+        return max(options, key=lambda g: g.confidence) if options else None
 
     def _unresolved(self, query: str, code: str, message: str) -> GeocodeResult:
         return GeocodeResult(query, None, "unresolved", 0.0, "unresolved", code, message, None)
 
-    def _match_streets(self, street: str) -> list[tuple[str, float]]:
-        """Street keys of the index like ``street``, best first, with their scores (100 = exact)."""
-        variants = street_key_variants(street)
-        exact = [v for v in variants if v in self._spaced]
-        if exact:
-            return [(v, 100.0) for v in exact]
+    def _fuzzy_streets(self, street: str, variants: list[str]) -> list[tuple[str, float]]:
+        """Street keys of the index similar to ``street`` (rapidfuzz), best first, with their scores (< 100)."""
         if not variants or not self._street_keys:
             return []
+        memo_key = (street, self.fuzzy_threshold)
+        if memo_key in self._fuzzy_memo:
+            return self._fuzzy_memo[memo_key]
         scores: dict[str, float] = {}
         cutoff = self.fuzzy_threshold
-        for variant in variants[:4]:
+        for variant in variants[:2]:
             for _, score, idx in process.extract(
                 variant, self._street_keys, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff
             ):
                 key = self._street_keys[idx]
-                scores[key] = max(scores.get(key, 0.0), float(score))
-        for _, score, idx in process.extract(
-            fold(street), self._street_words, scorer=fuzz.token_sort_ratio, limit=5, score_cutoff=cutoff
-        ):
-            key = self._street_keys[idx]
-            scores[key] = max(scores.get(key, 0.0), float(score))
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+                scores[key] = max(scores.get(key, 0.0), min(99.0, float(score)))
+        words = fold(street)
+        if " " in words:  # reordered words ("Ørsteds H.C. Vej") only matter for names of several words
+            for _, score, idx in process.extract(
+                words, self._street_words, scorer=fuzz.token_sort_ratio, limit=5, score_cutoff=cutoff
+            ):
+                key = self._street_keys[idx]
+                scores[key] = max(scores.get(key, 0.0), min(99.0, float(score)))
+        out = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(self._fuzzy_memo) > 50_000:
+            self._fuzzy_memo.clear()
+        self._fuzzy_memo[memo_key] = out
+        return out
 
     def _agreement(self, i: int, pc_key: str | None, city_key: str | None) -> tuple[float, int, list[str]]:
         """How record ``i`` agrees with the postcode and city asked for.
 
         Returns the confidence factor, the number of parts it confirms, and the reasons for any penalty.
         """
-        factor, confirmed, notes = 1.0, 0, []
-        rec = self._records[i]
+        factor, confirmed = 1.0, 0
+        notes: list[str] = []
         rec_pc, rec_city = self._postcode_keys[i], self._city_keys[i]
+        if (pc_key is None or rec_pc is None or rec_pc == pc_key) and (city_key is None or rec_city is None):
+            return 1.0, int(pc_key is not None and rec_pc == pc_key), notes  # the common case, without a record
+        rec = self._rec(i)
         pc_differs = pc_key is not None and rec_pc is not None and rec_pc != pc_key
         city_differs = (
             city_key is not None
@@ -740,7 +713,7 @@ class OfflineGeocoder:
         if len(top) == 1:
             chosen = top[0]
         else:
-            chosen = max(top, key=lambda i: (scored[i][1], fold(self._records[i].label) == query, -i))
+            chosen = max(top, key=lambda i: (scored[i][1], fold(self._rec(i).label) == query, -i))
         notes = list(scored[chosen][2])
         factor = best
         if pc_key is not None and self._postcode_keys[chosen] == pc_key:
@@ -762,13 +735,15 @@ class OfflineGeocoder:
     def _house(
         self,
         streets: list[tuple[str, float]],
-        hn_key: str,
+        hn_key: str | None,
         pc_key: str | None,
         city_key: str | None,
         query: str,
     ) -> _Guess | None:
         """The house-precision guess on the best-scoring street that has this number, if any."""
         best: _Guess | None = None
+        if hn_key is None:
+            return None
         for skey, score in streets:
             idxs = self._by_house.get((skey, hn_key))
             if not idxs:
@@ -780,7 +755,7 @@ class OfflineGeocoder:
             else:
                 conf = _CONF_FUZZY_MAX * _fuzzy_factor(score, self.fuzzy_threshold) * factor
                 how = f"street name matched with score {score:.0f}"
-            rec = self._records[i]
+            rec = self._rec(i)
             guess = _Guess(rec.location, "house", min(1.0, conf), rec.label, "; ".join([how, *notes]))
             if best is None or guess.confidence > best.confidence:
                 best = guess
@@ -809,20 +784,20 @@ class OfflineGeocoder:
             notes.append("a street of this name lies in several places")
 
         value = housenumber_value(housenumber) if housenumber else None
-        name = self._records[idxs[0]].street
+        name = self._rec(idxs[0]).street
         if value is None:
             i = self._middle(idxs)
             why = "no house number given" if not housenumber else f"number {housenumber} not understood"
             notes.insert(0, f"{why}; the street's middle address")
             conf = _CONF_STREET_ONLY * factor * self._size_factor(idxs)
-            return _Guess(self._records[i].location, "street", conf, name, "; ".join(notes))
+            return _Guess(self._rec(i).location, "street", conf, name, "; ".join(notes))
 
         numbered = [i for i in idxs if self._numbers[i] is not None]
         same = [i for i in numbered if self._numbers[i] == value]
         if same:
             # "12A" asked, "12" or "12B" known: the same building or its neighbour.
             i = self._middle(same)
-            rec = self._records[i]
+            rec = self._rec(i)
             notes.insert(0, f"number {housenumber} not found; placed at {rec.housenumber}")
             conf = _CONF_SAME_NUMBER * factor
             return _Guess(rec.location, "interpolated", conf, f"{name} {housenumber}", "; ".join(notes))
@@ -831,7 +806,7 @@ class OfflineGeocoder:
             i = self._middle(idxs)
             notes.insert(0, f"number {housenumber} not found; the street's middle address")
             conf = _CONF_STREET_ONLY * factor * self._size_factor(idxs)
-            return _Guess(self._records[i].location, "street", conf, name, "; ".join(notes))
+            return _Guess(self._rec(i).location, "street", conf, name, "; ".join(notes))
         below = [i for i in same_side if (self._numbers[i] or 0) < value]
         above = [i for i in same_side if (self._numbers[i] or 0) > value]
         if below and above:
@@ -839,7 +814,7 @@ class OfflineGeocoder:
             n_hi = min(self._numbers[i] or 0 for i in above)
             lo = self._plain([i for i in below if self._numbers[i] == n_lo])
             hi = self._plain([i for i in above if self._numbers[i] == n_hi])
-            a, b = self._records[lo], self._records[hi]
+            a, b = self._rec(lo), self._rec(hi)
             gap = haversine_m(a.location, b.location)
             if gap <= _INTERPOLATE_MAX_GAP_M:
                 t = (value - n_lo) / (n_hi - n_lo)
@@ -858,7 +833,7 @@ class OfflineGeocoder:
         nearest = min(same_side, key=lambda i: (abs((self._numbers[i] or 0) - value), i))
         gap_n = abs((self._numbers[nearest] or 0) - value)
         conf = _CONF_STREET_NEAREST - min(0.05, gap_n / 200.0)
-        rec = self._records[nearest]
+        rec = self._rec(nearest)
         notes.insert(0, f"number {housenumber} not found; nearest number on the street is {rec.housenumber}")
         return _Guess(rec.location, "street", conf * factor, rec.label, "; ".join(notes))
 
@@ -901,10 +876,10 @@ class OfflineGeocoder:
         parts = [p for p in re.split(r"[,，;；]", text) if p.strip()]
         raw = [text, *parts]
         if _CJK_RE.search(text):
+            raw.extend(cjk_name_forms(text))
             parsed = parse_address(text)
             if parsed.street:
                 raw.append(parsed.street)
-            raw.extend(_CJK_SUFFIX_NOISE_RE.sub("", p.replace(" ", "")) for p in list(raw))
         keys: list[str] = []
         for r in raw:
             k = street_key(r)
@@ -922,18 +897,28 @@ class OfflineGeocoder:
         if not idxs:
             return None
         feats = [self._pois[j] for j in idxs]
-        # Several features of one name close together (a building and its entrance node): the smallest one.
+        # Several features of one name close together (a building and its entrance, a bus stop on each side of
+        # the road) are one place: answer the middle of the group around the smallest of them.
         chosen = min(feats, key=lambda f: (f.radius_m, f.location.lat))
-        far = sum(1 for f in feats if haversine_m(f.location, chosen.location) > _SAME_PLACE_M)
+        group = [f for f in feats if haversine_m(f.location, chosen.location) <= _SAME_PLACE_M]
+        far = len(feats) - len(group)
+        centre = Location(
+            sum(f.location.lat for f in group) / len(group), sum(f.location.lon for f in group) / len(group)
+        )
+        spread = max(haversine_m(centre, f.location) for f in group)
+        size = max(chosen.radius_m, spread)
         notes = [f"named {chosen.kind.split('=')[0]} {chosen.name!r}"]
-        conf = _lerp(chosen.radius_m, _POI_SMALL_M, 300.0, _CONF_POI, 0.5) * _fuzzy_factor(score, self.fuzzy_threshold)
+        # Sure only of a small feature: a point inside a 25 m group is within 50 m of any door of it.
+        base = _CONF_POI if size <= _POI_SMALL_M else _lerp(size, _POI_SMALL_M, 300.0, 0.89, 0.5)
+        conf = base * _fuzzy_factor(score, self.fuzzy_threshold)
         if score < 100.0:
             notes.append(f"name matched with score {score:.0f}")
-        if chosen.radius_m > _POI_SMALL_M:
-            notes.append(f"{chosen.radius_m:.0f} m across")
+        if size > _POI_SMALL_M:
+            notes.append(f"{size:.0f} m across")
         if far:
             conf *= _AMBIGUOUS / (1 + 0.25 * (far - 1))
             notes.append(f"{far + 1} features of this name; the answer may be another branch")
+        chosen = NamedFeature(chosen.name, chosen.kind, centre, size)
         return _Guess(chosen.location, "poi", conf, chosen.name, "; ".join(notes))
 
     def _place(self, key: str) -> _Guess | None:
@@ -946,7 +931,7 @@ class OfflineGeocoder:
 
     def _plain(self, idxs: list[int]) -> int:
         """Among records of one number, the one without a letter ("7" rather than "7B"), else the middle one."""
-        plain = [i for i in idxs if housenumber_key(self._records[i].housenumber).isdigit()]
+        plain = [i for i in idxs if self._plain_number[i]]
         return self._middle(plain or idxs)
 
     def _middle(self, idxs: list[int]) -> int:
@@ -964,7 +949,118 @@ class OfflineGeocoder:
         return float(_dist_m(lat.min(), lon.min(), lat.max(), lon.max()))
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._raw)
+
+
+def _load_index(
+    path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None, use_cache: bool
+) -> tuple[OsmFeatures, dict[str, Any], str, Path, bool]:
+    """Features and tables of an extract, from the cache when it is fresh; built (and cached) otherwise."""
+    src = Path(path)
+    if not src.is_file():
+        msg = f"OSM file not found: {src}"
+        raise GeocodeError(msg)
+    name = src.name.lower()
+    if not name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2")):
+        msg = f"unsupported OSM file type: {src.name} (expected .osm.pbf, .osm, .osm.bz2 or .osm.gz)"
+        raise GeocodeError(msg)
+    digest = _file_sha256(src)
+    cache_file = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_file = cache_file / f"geocoder-v{INDEX_VERSION}-{digest[:32]}.pkl"
+    cached = _load_cache(cache_file, digest) if use_cache else None
+    if cached is not None:
+        return cached[0], cached[1], digest, cache_file, True
+    try:
+        features = read_features(src)
+    except GeocodeError as exc:
+        msg = f"cannot read addresses from {src.name}: {exc}"
+        raise GeocodeError(msg) from exc
+    if not features.addresses and not features.streets and not features.pois:
+        msg = f"no addresses, named streets or named places in {src}"
+        raise GeocodeError(msg)
+    tables = _build_tables(features)
+    if use_cache:
+        try:
+            _write_cache(cache_file, digest, src, features, tables)
+        except OSError as exc:
+            # A read-only cache directory must not stop the geocoder; it only costs the next start.
+            warnings.warn(f"geocoder cache not written to {cache_file}: {exc}", RuntimeWarning, stacklevel=3)
+    return features, tables, digest, cache_file, False
+
+
+def _check_parameters(min_confidence: float, fuzzy_threshold: float) -> None:
+    if not 0.0 <= min_confidence <= 1.0:
+        msg = f"min_confidence must lie in [0, 1], got {min_confidence!r}"
+        raise GeocodeError(msg)
+    if not 0.0 < fuzzy_threshold <= 100.0:
+        msg = f"fuzzy_threshold must lie in (0, 100], got {fuzzy_threshold!r}"
+        raise GeocodeError(msg)
+
+
+def _build_tables(features: OsmFeatures) -> dict[str, Any]:
+    """The lookup tables of an index: plain dicts and lists of built-in types, cached on disk with the features."""
+    memo: dict[tuple[str, str], str] = {}
+
+    def key_of(fn: Any, text: str) -> str:
+        # Few distinct street, postcode and city strings: fold each once.
+        k = (fn.__name__, text)
+        if k not in memo:
+            memo[k] = fn(text)
+        return memo[k]
+
+    by_street: dict[str, list[int]] = {}
+    by_house: dict[tuple[str, str], list[int]] = {}
+    spaced: dict[str, str] = {}
+    names: dict[str, str] = {}
+    postcode_keys: list[str | None] = []
+    city_keys: list[str | None] = []
+    numbers: list[int | None] = []
+    plain_number: list[bool] = []
+    for i, (street, number, postcode, city, _lat, _lon) in enumerate(features.addresses):
+        postcode_keys.append(key_of(place_key, postcode) if postcode else None)
+        city_keys.append(key_of(place_key, city) if city else None)
+        numbers.append(housenumber_value(number))
+        hn_key = housenumber_key(number)
+        plain_number.append(hn_key.isdigit())
+        street_names = [street]
+        if "," in street:
+            # "Asemahalli, Kaivokatu": a building name tagged into the street; index the street too.
+            street_names.append(street.rsplit(",", 1)[1])
+        for name in street_names:
+            skey = key_of(street_key, name)
+            if skey:  # a street name of punctuation only cannot be queried
+                by_street.setdefault(skey, []).append(i)
+                by_house.setdefault((skey, hn_key), []).append(i)
+                spaced.setdefault(skey, key_of(fold, name))
+                names.setdefault(skey, name.strip())
+    lines: dict[str, list[int]] = {}
+    for j, (name, _lats, _lons) in enumerate(features.streets):
+        skey = key_of(street_key, name)
+        if skey:
+            lines.setdefault(skey, []).append(j)
+            spaced.setdefault(skey, key_of(fold, name))
+            names.setdefault(skey, name)
+    poi_by_key: dict[str, list[int]] = {}
+    for j, poi in enumerate(features.pois):
+        if pkey := key_of(street_key, poi[0]):
+            poi_by_key.setdefault(pkey, []).append(j)
+    place_by_key: dict[str, list[int]] = {}
+    for j, place in enumerate(features.places):
+        if pkey := key_of(street_key, place[0]):
+            place_by_key.setdefault(pkey, []).append(j)
+    return {
+        "by_street": by_street,
+        "by_house": by_house,
+        "spaced": spaced,
+        "names": names,
+        "postcode_keys": postcode_keys,
+        "city_keys": city_keys,
+        "numbers": numbers,
+        "plain_number": plain_number,
+        "lines": lines,
+        "poi_by_key": poi_by_key,
+        "place_by_key": place_by_key,
+    }
 
 
 def _dist_m(lat0: Any, lon0: Any, lat1: Any, lon1: Any) -> Any:
