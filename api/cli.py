@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import service
+from api import geocode_cmd, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
 from data import demo_files, helsinki_extract
@@ -174,6 +174,9 @@ def plan(
     """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
     with _errors_to_exit():
         _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+
+
+geocode_cmd.register(app, _errors_to_exit)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -74,12 +74,17 @@ _ADMIN_PREFIXES = {
 
 @dataclass(frozen=True, slots=True)
 class EvalQuery:
-    """One query with its truth."""
+    """One query with its truth: ``truth`` and every other point the extract gives the same address or name.
+
+    An address is often tagged on several objects (an entrance node and the building outline; a big building's
+    several entrances): each is the address, so the error of an answer is its distance to the nearest of them.
+    """
 
     text: str
     truth: Location
     variant: str
     source: str  # the feature's own label or name
+    also: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,14 @@ def _fold_text(text: str) -> str:
 
 def _typo(street: str, rng: np.random.Generator) -> str | None:
     """One letter of the street deleted, doubled, swapped with its neighbour or replaced; ``None`` if too short."""
+    for _ in range(10):
+        typo = _one_typo(street, rng)
+        if typo != street:
+            return typo
+    return None
+
+
+def _one_typo(street: str, rng: np.random.Generator) -> str | None:
     letters = [i for i, ch in enumerate(street) if ch.isalpha()]
     if len(letters) < 6:
         return None
@@ -195,6 +208,15 @@ def euro_queries(
     held = {distinct[int(i)] for i in rng.choice(len(distinct), size=n_hold, replace=False)} if n_hold else set()
     kept_idx = [i for i, k in enumerate(keys) if k not in held]
     held_idx = [i for i, k in enumerate(keys) if k in held]
+    # Every point of each (street, number, postcode) address: all of them are the truth of a query for it.
+    points: dict[tuple[str, str, str | None], list[Location]] = {}
+    for (sk, hk), a in zip(keys, addresses, strict=True):
+        points.setdefault((sk, hk, a[2]), []).append(Location(a[4], a[5]))
+
+    def others(i: int) -> tuple[Location, ...]:
+        a = addresses[i]
+        return tuple(points[(keys[i][0], keys[i][1], a[2])])
+
     queries: list[EvalQuery] = []
     order = rng.permutation(kept_idx) if kept_idx else np.array([], dtype=int)
     for variant in variants:
@@ -206,9 +228,8 @@ def euro_queries(
             text = _euro_text(variant, street, number, pc, city, rng)
             if text is None:
                 continue
-            queries.append(
-                EvalQuery(text, Location(lat, lon), variant, _euro_text("exact", street, number, pc, city, rng) or "")
-            )
+            label = _euro_text("exact", street, number, pc, city, rng) or ""
+            queries.append(EvalQuery(text, Location(lat, lon), variant, label, others(int(i))))
             made += 1
         order = np.roll(order, -per_variant)  # other addresses for the next variant
     if held_idx:
@@ -223,7 +244,7 @@ def euro_queries(
             seen.add(keys[int(i)])
             street, number, pc, city, lat, lon = addresses[int(i)]
             text = _euro_text("exact", street, number, pc, city, rng) or ""
-            queries.append(EvalQuery(text, Location(lat, lon), "holdout", text))
+            queries.append(EvalQuery(text, Location(lat, lon), "holdout", text, others(int(i))))
     kept = replace(features, addresses=[addresses[i] for i in kept_idx])
     return queries, kept
 
@@ -273,8 +294,10 @@ def cjk_queries(
     n_hold = round(holdout_fraction * len(names))
     held = {names[int(i)] for i in rng.choice(len(names), size=n_hold, replace=False)} if n_hold else set()
     first: dict[str, tuple[float, float]] = {}
+    every: dict[str, list[Location]] = {}
     for name, _kind, lat, lon, _r in features.pois:
         first.setdefault(name, (lat, lon))
+        every.setdefault(name, []).append(Location(lat, lon))
     kept_names = [n for n in names if n not in held]
     queries: list[EvalQuery] = []
     makers: dict[str, Callable[[str], str | None]] = {
@@ -295,11 +318,11 @@ def cjk_queries(
             if text is None:
                 continue
             lat, lon = first[str(name)]
-            queries.append(EvalQuery(text, Location(lat, lon), variant, str(name)))
+            queries.append(EvalQuery(text, Location(lat, lon), variant, str(name), tuple(every[str(name)])))
             made += 1
     for name in sorted(held)[:per_variant]:
         lat, lon = first[name]
-        queries.append(EvalQuery(name, Location(lat, lon), "holdout", name))
+        queries.append(EvalQuery(name, Location(lat, lon), "holdout", name, tuple(every[name])))
     kept = replace(features, pois=[p for p in features.pois if p[0] not in held])
     return queries, kept
 
@@ -323,14 +346,18 @@ def evaluate(
 
 
 def _errors(outcomes: Sequence[Outcome]) -> np.ndarray:
-    """Error in metres per outcome; ``inf`` where there is no location."""
-    n = len(outcomes)
-    lat = np.array([o.location.lat if o.location else np.nan for o in outcomes], dtype=float)
-    lon = np.array([o.location.lon if o.location else np.nan for o in outcomes], dtype=float)
-    tlat = np.array([o.query.truth.lat for o in outcomes], dtype=float)
-    tlon = np.array([o.query.truth.lon for o in outcomes], dtype=float)
-    err = haversine_m_np(lat, lon, tlat, tlon) if n else np.zeros(0)
-    return np.where(np.isnan(err), np.inf, err)
+    """Error in metres per outcome (to the nearest point of the truth); ``inf`` where there is no location."""
+    err = np.full(len(outcomes), np.inf)
+    for k, o in enumerate(outcomes):
+        if o.location is None:
+            continue
+        truths = (o.query.truth, *o.query.also)
+        lat = np.array([t.lat for t in truths])
+        lon = np.array([t.lon for t in truths])
+        err[k] = float(
+            haversine_m_np(np.full_like(lat, o.location.lat), np.full_like(lon, o.location.lon), lat, lon).min()
+        )
+    return err
 
 
 def summarise(outcomes: Sequence[Outcome], threshold: float = 0.5) -> dict[str, dict[str, float]]:

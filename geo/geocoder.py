@@ -68,12 +68,16 @@ __all__ = [
     "INDEX_VERSION",
     "MAX_ADDRESS_CHARS",
     "PRECISIONS",
+    "RESULT_CODES",
+    "SOURCES",
     "AddressRecord",
     "GeocodeResult",
     "NamedFeature",
     "OfflineGeocoder",
     "StreetLine",
+    "clean_query",
     "default_cache_dir",
+    "query_key",
 ]
 
 # Bump when the feature extraction or the pickle layout changes: old cache files are then ignored.
@@ -84,6 +88,8 @@ Status = Literal["ok", "unresolved"]
 PRECISIONS = ("house", "interpolated", "street", "poi", "place", "unresolved")
 STATUSES = ("ok", "unresolved")
 RESULT_CODES = ("no_match", "low_confidence", "outside_region")
+#: Where an answer came from: this geocoder, a correction (supervisor or officer GPS), an online provider, the input.
+SOURCES = ("offline", "correction", "nominatim", "amap", "input")
 #: Longer input is not an address (a pasted document, a wrong column): answered ``no_match`` without parsing.
 MAX_ADDRESS_CHARS = 500
 
@@ -93,7 +99,7 @@ _CONF_EXACT_POSTCODE = 1.0
 _CONF_FUZZY_MAX = 0.96
 _CONF_INTERP_NEAR = 0.95  # neighbours at most _INTERP_NEAR_M apart
 _CONF_INTERP_FAR = 0.55  # neighbours _INTERPOLATE_MAX_GAP_M apart
-_INTERP_NEAR_M = 60.0
+_INTERP_NEAR_M = 40.0
 _CONF_SAME_NUMBER = 0.85  # "12A" placed at "12": usually the same building, sometimes a back house 60 m in
 _CONF_STREET_NEAREST = 0.55
 _CONF_STREET_ONLY = 0.5
@@ -105,6 +111,7 @@ _CITY_CONTRADICTS = 0.9
 _BOTH_CONTRADICT = 0.45
 _AMBIGUOUS = 0.6
 # Same address (or name) within this distance: one place (an address node and its building, say).
+_SAME_DOOR_M = 50.0
 _SAME_PLACE_M = 150.0
 # A street whose addresses spread wider than this, with no postcode to choose, is probably two streets.
 _WIDE_STREET_M = 5000.0
@@ -166,17 +173,19 @@ class GeocodeResult:
     location
         The point, ``None`` when unresolved.
     precision
-        ``"house"``, ``"street"`` or ``"unresolved"``.
+        ``"house"``, ``"interpolated"``, ``"street"``, ``"poi"``, ``"place"`` or ``"unresolved"``.
     confidence
         In [0, 1]; for a ``low_confidence`` result, the confidence of the withheld guess.
     status
         ``"ok"`` or ``"unresolved"``.
     code
-        ``None`` when ok; ``"no_match"`` or ``"low_confidence"`` when unresolved.
+        ``None`` when ok; ``"no_match"``, ``"low_confidence"`` or ``"outside_region"`` when unresolved.
     message
         Why: what was matched, interpolated, contradicted or not found.
     matched
         The label of the address matched (or of the withheld guess), ``None`` when nothing matched.
+    source
+        ``"offline"`` (this geocoder), ``"correction"``, ``"nominatim"``, ``"amap"`` or ``"input"``.
     """
 
     query: str
@@ -187,8 +196,12 @@ class GeocodeResult:
     code: str | None = None
     message: str | None = None
     matched: str | None = None
+    source: str = "offline"
 
     def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            msg = f"source must be one of {SOURCES}, got {self.source!r}"
+            raise ValueError(msg)
         if self.precision not in PRECISIONS:
             msg = f"precision must be one of {PRECISIONS}, got {self.precision!r}"
             raise ValueError(msg)
@@ -323,6 +336,14 @@ def clean_query(text: object) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     return " ".join(_CONTROL_RE.sub(" ", text).split())
+
+
+def query_key(text: object) -> str:
+    """The key under which a query is cached or corrected: cleaned, folded, spaces removed.
+
+    ``"Nørrebrogade 12, 2200 København N"`` and ``" NORREBROGADE 12 ,2200 kobenhavn n"`` share a key.
+    """
+    return fold(clean_query(text)).replace(" ", "")
 
 
 class OfflineGeocoder:
@@ -710,19 +731,44 @@ class OfflineGeocoder:
         scored = {i: self._agreement(i, pc_key, city_key) for i in idxs}
         best = max(f for f, _, _ in scored.values())
         top = [i for i in idxs if scored[i][0] == best]
-        if len(top) == 1:
-            chosen = top[0]
-        else:
-            chosen = max(top, key=lambda i: (scored[i][1], fold(self._rec(i).label) == query, -i))
+        if len(top) > 1:
+            most = max(scored[i][1] for i in top)
+            top = [i for i in top if scored[i][1] == most]
+        # The record whose own label is the query ("Kaivopiha, Mannerheimintie 3" beside "Mannerheimintie 3") first;
+        # then, for one address on several objects (entrance nodes, the building outline), the middle one of the
+        # group, which is nearest to all of its doors.
+        exact = [i for i in top if fold(self._rec(i).label) == query]
+        chosen = self._medoid(exact or top)
         notes = list(scored[chosen][2])
         factor = best
         if pc_key is not None and self._postcode_keys[chosen] == pc_key:
             factor *= _CONF_EXACT_POSTCODE / _CONF_EXACT
-        far = self._far_from(chosen, top)
+        sel = np.asarray(top)
+        d = _dist_m(self._lat[chosen], self._lon[chosen], self._lat[sel], self._lon[sel])
+        far = int(np.count_nonzero(d > _SAME_PLACE_M))
+        spread = float(d[d <= _SAME_PLACE_M].max())
         if far:
             factor *= _AMBIGUOUS
             notes = [*notes, f"the same address lies at {far + 1} places; postcode or city would decide"]
+        elif spread > _SAME_DOOR_M:
+            # A big building with the address on doors far apart: the door asked for may be one of the others.
+            factor *= _lerp(spread, _SAME_DOOR_M, _SAME_PLACE_M, 0.88, 0.7)
+            notes = [*notes, f"the address is on several doors up to {spread:.0f} m apart"]
         return chosen, factor, notes
+
+    def _medoid(self, idxs: list[int]) -> int:
+        """The record of ``idxs`` whose farthest neighbour in the group (within ``_SAME_PLACE_M``) is nearest."""
+        if len(idxs) == 1:
+            return idxs[0]
+        sel = np.asarray(idxs)
+        lat, lon = self._lat[sel], self._lon[sel]
+        d = _dist_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        near = d <= _SAME_PLACE_M
+        size = near.sum(axis=1)
+        radius = np.where(near, d, 0.0).max(axis=1)
+        # The biggest group first (the address's main place), then the most central of it, then file order.
+        order = np.lexsort((sel, radius, -size))
+        return int(sel[order[0]])
 
     def _far_from(self, chosen: int, idxs: list[int]) -> int:
         """How many records of ``idxs`` lie farther than ``_SAME_PLACE_M`` from record ``chosen``."""
@@ -828,7 +874,11 @@ class OfflineGeocoder:
                     f" ({gap:.0f} m apart)",
                 )
                 # The point is off by at most about half the gap: sure when the neighbours are close.
-                base = _lerp(gap, _INTERP_NEAR_M, _INTERPOLATE_MAX_GAP_M, _CONF_INTERP_NEAR, _CONF_INTERP_FAR)
+                base = (
+                    _CONF_INTERP_NEAR
+                    if gap <= _INTERP_NEAR_M
+                    else _lerp(gap, _INTERP_NEAR_M, _INTERPOLATE_MAX_GAP_M, 0.89, _CONF_INTERP_FAR)
+                )
                 return _Guess(loc, "interpolated", base * factor, f"{name} {housenumber}", "; ".join(notes))
         nearest = min(same_side, key=lambda i: (abs((self._numbers[i] or 0) - value), i))
         gap_n = abs((self._numbers[nearest] or 0) - value)
