@@ -18,6 +18,7 @@ import functools
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "fold",
     "housenumber_key",
     "housenumber_value",
+    "iter_address_candidates",
     "parse_address",
     "parse_address_candidates",
     "place_key",
@@ -438,27 +440,39 @@ def parse_address_candidates(text: str) -> list[ParsedAddress]:
     """Readings of an address, most likely first, for the geocoder to try in turn.
 
     After ``parse_address`` come: the address without leading name parts (``"Asemahalli, Kaivokatu 1"`` →
-    ``"Kaivokatu 1"``), and the first part read wholly as a street name (``"Calle 5 de Mayo"``).
+    ``"Kaivokatu 1"``), the parts rotated (``"2200 København N, Nørrebrogade 12"``), and the first part read wholly
+    as a street name (``"Calle 5 de Mayo"``).
     """
+    return list(iter_address_candidates(text))
+
+
+def iter_address_candidates(text: str) -> Iterator[ParsedAddress]:
+    """``parse_address_candidates`` one at a time: a caller that is satisfied early parses no further."""
     first = parse_address(text)
-    out = [first]
+    yield first
+    seen = [first]
     parts = [p.strip() for p in re.split(r"[,;\n]", unicodedata.normalize("NFKC", text)) if p.strip()]
-    if len(parts) > 1 and not _CJK_RE.search(text) and not re.search(r"\d", parts[0]):
-        for k in range(1, len(parts)):
-            rest = parse_address(", ".join(parts[k:]))
-            if rest.street and rest.housenumber:
-                out.append(rest)
-                break
-    if 1 < len(parts) <= 5 and not _CJK_RE.search(text):
-        # Reordered parts ("2200 København N, Nørrebrogade 12"): read each later part as the head.
-        for k in range(1, len(parts)):
-            rotated = parse_address(", ".join(parts[k:] + parts[:k]))
-            if rotated.street and rotated.housenumber and not re.search(r"\d", rotated.street):
-                out.append(rotated)
-    if parts and first.housenumber is not None and first.street != parts[0]:
-        out.append(ParsedAddress(parts[0], None, first.postcode, first.city))
-    unique: list[ParsedAddress] = []
-    for p in out:
-        if p not in unique:
-            unique.append(p)
-    return unique
+    if len(parts) < 2:
+        return
+    cjk = bool(_CJK_RE.search(text))
+
+    def later() -> Iterator[ParsedAddress]:
+        if not cjk and not re.search(r"\d", parts[0]):
+            for k in range(1, len(parts)):
+                rest = parse_address(", ".join(parts[k:]))
+                if rest.street and rest.housenumber:
+                    yield rest
+                    break
+        if len(parts) <= 5 and not cjk:
+            # Reordered parts ("2200 København N, Nørrebrogade 12"): read each later part as the head.
+            for k in range(1, len(parts)):
+                rotated = parse_address(", ".join(parts[k:] + parts[:k]))
+                if rotated.street and rotated.housenumber and not re.search(r"\d", rotated.street):
+                    yield rotated
+        if first.housenumber is not None and first.street != parts[0]:
+            yield ParsedAddress(parts[0], None, first.postcode, first.city)
+
+    for candidate in later():
+        if candidate not in seen:
+            seen.append(candidate)
+            yield candidate

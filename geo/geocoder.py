@@ -54,8 +54,8 @@ from geo.address import (
     fold,
     housenumber_key,
     housenumber_value,
+    iter_address_candidates,
     parse_address,
-    parse_address_candidates,
     place_key,
     street_key,
     street_key_variants,
@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 # Bump when the feature extraction or the pickle layout changes: old cache files are then ignored.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 Precision = Literal["house", "interpolated", "street", "poi", "place", "unresolved"]
 Status = Literal["ok", "unresolved"]
@@ -418,6 +418,7 @@ class OfflineGeocoder:
         self._lines: dict[str, list[int]] = tables["lines"]
         self._poi_by_key: dict[str, list[int]] = tables["poi_by_key"]
         self._place_by_key: dict[str, list[int]] = tables["place_by_key"]
+        self._by_label: dict[str, list[int]] = tables["by_label"]
         self._street_keys = list(self._spaced)
         self._street_words = [self._spaced[k] for k in self._street_keys]
         self._poi_keys = list(self._poi_by_key)
@@ -571,10 +572,12 @@ class OfflineGeocoder:
         text = clean_query(address)
         if not text:
             return self._unresolved(address, "no_match", "empty address")
-        best: _Guess | None = None
         query = fold(text)
+        best = self._label(query)
+        if best is not None and best.confidence >= self.min_confidence:
+            return self._answer(address, best)
         had_number = False
-        for parsed in parse_address_candidates(text):
+        for parsed in iter_address_candidates(text):
             # A later reading without the number ("Calle 5 de Mayo") must name a street exactly.
             guess = self._resolve(parsed, query, exact_only=had_number and parsed.housenumber is None)
             had_number = had_number or parsed.housenumber is not None
@@ -590,7 +593,10 @@ class OfflineGeocoder:
             parsed = parse_address(text)
             what = f"no street or place like {parsed.street!r} in the index" if parsed.street else "no street found"
             return self._unresolved(address, "no_match", what)
-        guess = best
+        return self._answer(address, best)
+
+    def _answer(self, address: str, guess: _Guess) -> GeocodeResult:
+        """The result for the best guess: ok, or unresolved (low_confidence) below the threshold."""
         if guess.confidence < self.min_confidence:
             msg = (
                 f"best guess {guess.matched!r} ({guess.message}) has confidence {guess.confidence:.2f}"
@@ -628,6 +634,19 @@ class OfflineGeocoder:
         return out
 
     # ------------------------------------------------------------------ internals
+
+    def _label(self, query: str) -> _Guess | None:
+        """The query written exactly as an address of the index (case, accents and spacing aside)."""
+        idxs = self._by_label.get(query.replace(" ", ""))
+        if not idxs:
+            return None
+        street, number, pc, city, _, _ = self._raw[idxs[0]]
+        pc_key = place_key(pc) if pc else None
+        city_key = place_key(city) if city else None
+        i, factor, notes = self._pick(idxs, pc_key, city_key, query)
+        rec = self._rec(i)
+        how = "exact address"
+        return _Guess(rec.location, "house", min(1.0, _CONF_EXACT * factor), rec.label, "; ".join([how, *notes]))
 
     def _resolve(self, parsed: ParsedAddress, query: str, *, exact_only: bool = False) -> _Guess | None:
         """The best guess for one reading of the query, ``None`` when its street is not in the index."""
@@ -728,6 +747,12 @@ class OfflineGeocoder:
         Ties go to the record confirming more of the query, then to the one whose label is the query itself
         (an address node and its building often carry the same address a few metres apart).
         """
+        if len(idxs) == 1:
+            (only,) = idxs
+            factor, _, notes = self._agreement(only, pc_key, city_key)
+            if pc_key is not None and self._postcode_keys[only] == pc_key:
+                factor *= _CONF_EXACT_POSTCODE / _CONF_EXACT
+            return only, factor, notes
         scored = {i: self._agreement(i, pc_key, city_key) for i in idxs}
         best = max(f for f, _, _ in scored.values())
         top = [i for i in idxs if scored[i][0] == best]
@@ -1066,7 +1091,11 @@ def _build_tables(features: OsmFeatures) -> dict[str, Any]:
     city_keys: list[str | None] = []
     numbers: list[int | None] = []
     plain_number: list[bool] = []
+    by_label: dict[str, list[int]] = {}
     for i, (street, number, postcode, city, _lat, _lon) in enumerate(features.addresses):
+        tail = " ".join(p for p in (postcode, city) if p)
+        label = f"{street} {number}, {tail}" if tail else f"{street} {number}"
+        by_label.setdefault(street_key(label), []).append(i)
         postcode_keys.append(key_of(place_key, postcode) if postcode else None)
         city_keys.append(key_of(place_key, city) if city else None)
         numbers.append(housenumber_value(number))
@@ -1110,6 +1139,7 @@ def _build_tables(features: OsmFeatures) -> dict[str, Any]:
         "lines": lines,
         "poi_by_key": poi_by_key,
         "place_by_key": place_by_key,
+        "by_label": by_label,
     }
 
 
