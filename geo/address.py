@@ -128,7 +128,7 @@ _CJK_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A house number: digits, an optional letter (maybe after a space: Finnish "23 B"), an optional range.
 _HN = r"\d{1,5}(?:\s?[A-Za-z](?![^\W_]))?(?:\s?[-/]\s?\d{1,5}(?:\s?[A-Za-z](?![^\W_]))?)?"
 _HN_TOKEN_RE = re.compile(rf"(?<![^\s,])(?P<num>{_HN})(?=$|[\s,])")
-_LEADING_NUMBER_RE = re.compile(rf"^(?P<num>{_HN})[\s,]+(?P<street>\D+)$")
+_LEADING_NUMBER_RE = re.compile(rf"^(?P<num>{_HN})[\s,]+(?P<street>[^\W\d_][^,]*)$")
 _POSTCODE_RE = re.compile(r"^(?:[A-Za-z]{1,2}-?)?(?P<pc>\d{4,6}|\d{3}\s\d{2})(?:\s+(?P<city>.*))?$")
 _CITY_POSTCODE_RE = re.compile(r"^(?P<city>\D+?)\s+(?P<pc>\d{4,6})$")
 # Danish floor/door suffixes ("st. tv", "1. th", "2 mf") and similar flat details to drop.
