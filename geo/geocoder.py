@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 # Bump when the feature extraction or the pickle layout changes: old cache files are then ignored.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 
 Precision = Literal["house", "interpolated", "street", "poi", "place", "unresolved"]
 Status = Literal["ok", "unresolved"]
@@ -638,13 +638,18 @@ class OfflineGeocoder:
 
     def _label(self, query: str) -> _Guess | None:
         """The query written exactly as an address of the index (case, accents and spacing aside)."""
-        idxs = self._by_label.get(query.replace(" ", ""))
+        # Spaces kept: "Pieni Roobertinkatu 1-3" folds to "… 1 3", not to the "… 13" of another house.
+        idxs = self._by_label.get(query)
         if not idxs:
             return None
-        _street, _number, pc, city, _, _ = self._raw[idxs[0]]
+        street, number, pc, city, _, _ = self._raw[idxs[0]]
         pc_key = place_key(pc) if pc else None
         city_key = place_key(city) if city else None
-        i, factor, notes = self._pick(idxs, pc_key, city_key, query)
+        # The same street and number without a postcode or city (another object of the same address) counts too:
+        # if it stands far from these, the answer is less sure.
+        same = self._by_house.get((street_key(street), housenumber_key(number)), [])
+        group = sorted(set(idxs) | set(same))
+        i, factor, notes = self._pick(group, pc_key, city_key, query)
         rec = self._rec(i)
         how = "exact address"
         return _Guess(rec.location, "house", min(1.0, _CONF_EXACT * factor), rec.label, "; ".join([how, *notes]))
@@ -1104,7 +1109,7 @@ def _build_tables(features: OsmFeatures) -> dict[str, Any]:
     for i, (street, number, postcode, city, _lat, _lon) in enumerate(features.addresses):
         tail = " ".join(p for p in (postcode, city) if p)
         label = f"{street} {number}, {tail}" if tail else f"{street} {number}"
-        by_label.setdefault(street_key(label), []).append(i)
+        by_label.setdefault(fold(label), []).append(i)
         postcode_keys.append(key_of(place_key, postcode) if postcode else None)
         city_keys.append(key_of(place_key, city) if city else None)
         numbers.append(housenumber_value(number))

@@ -624,3 +624,13 @@ def test_region_contains_the_extract_not_elsewhere(copenhagen: OfflineGeocoder) 
     """The region is the extract's box: its own addresses are in it, Aarhus is not."""
     assert copenhagen.in_region(location_of(copenhagen, NORREBROGADE_12))
     assert not copenhagen.in_region(Location(56.1567, 10.2108))
+
+
+def test_number_range_is_not_read_as_another_number(helsinki: OfflineGeocoder) -> None:
+    """ "Pieni Roobertinkatu 13" and "Pieni Roobertinkatu 1-3" are two houses, not one written two ways."""
+    thirteen = helsinki.geocode("Pieni Roobertinkatu 13, Helsinki")
+    one_to_three = helsinki.geocode("Pieni Roobertinkatu 1-3, Helsinki")
+    assert thirteen.matched == "Pieni Roobertinkatu 13, Helsinki"
+    assert one_to_three.matched == "Pieni Roobertinkatu 1-3, Helsinki"
+    assert thirteen.location is not None and one_to_three.location is not None
+    assert haversine_m(thirteen.location, one_to_three.location) > 100.0
