@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 # Bump when the feature extraction or the pickle layout changes: old cache files are then ignored.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 Precision = Literal["house", "interpolated", "street", "poi", "place", "unresolved"]
 Status = Literal["ok", "unresolved"]
@@ -402,9 +402,10 @@ class OfflineGeocoder:
         self._features = features
         self._raw = features.addresses
         self._records_cache: tuple[AddressRecord, ...] | None = None
-        self._streets = tuple(StreetLine(name, lats, lons) for name, lats, lons in features.streets)
-        self._pois = tuple(NamedFeature(n, k, Location(lat, lon), r) for n, k, lat, lon, r in features.pois)
-        self._places = tuple(NamedFeature(n, k, Location(lat, lon)) for n, k, lat, lon in features.places)
+        # Objects for streets, POIs and places are made on first use: loading the index stays fast.
+        self._streets_cache: tuple[StreetLine, ...] | None = None
+        self._pois_cache: tuple[NamedFeature, ...] | None = None
+        self._places_cache: tuple[NamedFeature, ...] | None = None
         n = len(self._raw)
         self._lat = np.fromiter((r[4] for r in self._raw), dtype=np.float64, count=n)
         self._lon = np.fromiter((r[5] for r in self._raw), dtype=np.float64, count=n)
@@ -425,21 +426,24 @@ class OfflineGeocoder:
         self._poi_keys = list(self._poi_by_key)
         # Fuzzy street matches per (street as typed, threshold): a batch repeats its misspellings.
         self._fuzzy_memo: dict[tuple[str, float], list[tuple[str, float]]] = {}
-        self._bbox = self._region()
+        box = tables.get("bbox")
+        self._bbox = BoundingBox(*box) if box else None
 
     def _rec(self, i: int) -> AddressRecord:
         street, number, pc, city, lat, lon = self._raw[i]
         return AddressRecord(street, number, pc, city, Location(lat, lon))
 
-    def _region(self) -> BoundingBox | None:
-        lats = [*self._lat.tolist(), *(p.location.lat for p in self._pois)]
-        lons = [*self._lon.tolist(), *(p.location.lon for p in self._pois)]
-        for line in self._streets:
-            lats.extend(line.lats)
-            lons.extend(line.lons)
-        if not lats:
-            return None
-        return BoundingBox(min(lats), min(lons), max(lats), max(lons))
+    def _line_at(self, j: int) -> StreetLine:
+        name, lats, lons = self._features.streets[j]
+        return StreetLine(name, lats, lons)
+
+    def _poi_at(self, j: int) -> NamedFeature:
+        n, k, lat, lon, r = self._features.pois[j]
+        return NamedFeature(n, k, Location(lat, lon), r)
+
+    def _place_at(self, j: int) -> NamedFeature:
+        n, k, lat, lon = self._features.places[j]
+        return NamedFeature(n, k, Location(lat, lon))
 
     # ------------------------------------------------------------------ construction
 
@@ -527,17 +531,23 @@ class OfflineGeocoder:
     @property
     def pois(self) -> tuple[NamedFeature, ...]:
         """Every named POI and building of the index."""
-        return self._pois
+        if self._pois_cache is None:
+            self._pois_cache = tuple(self._poi_at(j) for j in range(len(self._features.pois)))
+        return self._pois_cache
 
     @property
     def places(self) -> tuple[NamedFeature, ...]:
         """Every place of the index."""
-        return self._places
+        if self._places_cache is None:
+            self._places_cache = tuple(self._place_at(j) for j in range(len(self._features.places)))
+        return self._places_cache
 
     @property
     def streets(self) -> tuple[StreetLine, ...]:
         """Every named street way of the index."""
-        return self._streets
+        if self._streets_cache is None:
+            self._streets_cache = tuple(self._line_at(j) for j in range(len(self._features.streets)))
+        return self._streets_cache
 
     @property
     def region(self) -> BoundingBox | None:
@@ -930,7 +940,7 @@ class OfflineGeocoder:
         self, skey: str, housenumber: str | None, factor: float, notes: list[str], has_area: bool
     ) -> _Guess:
         """A street known only as ways (no addresses): the way node nearest the street's centre."""
-        lines = [self._streets[j] for j in self._lines[skey]]
+        lines = [self._line_at(j) for j in self._lines[skey]]
         lats = np.concatenate([np.asarray(line.lats) for line in lines])
         lons = np.concatenate([np.asarray(line.lons) for line in lines])
         d = _dist_m(float(lats.mean()), float(lons.mean()), lats, lons)
@@ -985,7 +995,7 @@ class OfflineGeocoder:
                 idxs, score = self._poi_by_key[hit[0]], float(hit[1])
         if not idxs:
             return None
-        feats = [self._pois[j] for j in idxs]
+        feats = [self._poi_at(j) for j in idxs]
         # Several features of one name close together (a building and its entrance, a bus stop on each side of
         # the road) are one place: answer the middle of the group around the smallest of them.
         chosen = min(feats, key=lambda f: (f.radius_m, f.location.lat))
@@ -1014,7 +1024,7 @@ class OfflineGeocoder:
         idxs = self._place_by_key.get(key)
         if not idxs:
             return None
-        place = self._places[idxs[0]]
+        place = self._place_at(idxs[0])
         conf = _CONF_PLACE * (_AMBIGUOUS if len(idxs) > 1 else 1.0)
         return _Guess(place.location, "place", conf, place.name, f"the centre of {place.kind} {place.name!r}")
 
@@ -1155,7 +1165,20 @@ def _build_tables(features: OsmFeatures) -> dict[str, Any]:
         "poi_by_key": poi_by_key,
         "place_by_key": place_by_key,
         "by_label": by_label,
+        "bbox": _bbox(features),
     }
+
+
+def _bbox(features: OsmFeatures) -> tuple[float, float, float, float] | None:
+    """South, west, north, east of every address, POI and street node; ``None`` when there are none."""
+    lats = [a[4] for a in features.addresses] + [p[2] for p in features.pois]
+    lons = [a[5] for a in features.addresses] + [p[3] for p in features.pois]
+    for _name, s_lats, s_lons in features.streets:
+        lats.extend(s_lats)
+        lons.extend(s_lons)
+    if not lats:
+        return None
+    return (min(lats), min(lons), max(lats), max(lons))
 
 
 def _dist_m(lat0: Any, lon0: Any, lat1: Any, lon1: Any) -> Any:
