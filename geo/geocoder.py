@@ -732,6 +732,13 @@ class OfflineGeocoder:
         self._fuzzy_memo[memo_key] = out
         return out
 
+    def _agrees(self, i: int, pc_key: str | None, city_key: str | None) -> bool:
+        """Whether record ``i`` contradicts neither the postcode nor the city asked for (``_agreement`` == 1)."""
+        rec_pc, rec_city = self._postcode_keys[i], self._city_keys[i]
+        if pc_key is not None and rec_pc is not None and rec_pc != pc_key:
+            return False
+        return city_key is None or rec_city is None or rec_city.startswith(city_key) or city_key.startswith(rec_city)
+
     def _agreement(self, i: int, pc_key: str | None, city_key: str | None) -> tuple[float, int, list[str]]:
         """How record ``i`` agrees with the postcode and city asked for.
 
@@ -868,7 +875,7 @@ class OfflineGeocoder:
         idxs = self._by_street.get(skey)
         if not idxs:
             return self._street_line(skey, housenumber, factor, notes, bool(pc_key or city_key))
-        agreeing = [i for i in idxs if self._agreement(i, pc_key, city_key)[0] == 1.0]
+        agreeing = [i for i in idxs if self._agrees(i, pc_key, city_key)]
         if agreeing:
             idxs = agreeing
         elif pc_key or city_key:
