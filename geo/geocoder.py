@@ -737,7 +737,7 @@ class OfflineGeocoder:
         rec_pc, rec_city = self._postcode_keys[i], self._city_keys[i]
         if pc_key is not None and rec_pc is not None and rec_pc != pc_key:
             return False
-        return city_key is None or rec_city is None or rec_city.startswith(city_key) or city_key.startswith(rec_city)
+        return city_key is None or rec_city is None or rec_city in city_key or city_key in rec_city
 
     def _agreement(self, i: int, pc_key: str | None, city_key: str | None) -> tuple[float, int, list[str]]:
         """How record ``i`` agrees with the postcode and city asked for.
@@ -752,9 +752,7 @@ class OfflineGeocoder:
         rec = self._rec(i)
         pc_differs = pc_key is not None and rec_pc is not None and rec_pc != pc_key
         city_differs = (
-            city_key is not None
-            and rec_city is not None
-            and not (rec_city.startswith(city_key) or city_key.startswith(rec_city))
+            city_key is not None and rec_city is not None and not (rec_city in city_key or city_key in rec_city)
         )
         confirmed += pc_key is not None and rec_pc == pc_key
         confirmed += city_key is not None and rec_city is not None and not city_differs

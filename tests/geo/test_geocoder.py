@@ -634,3 +634,11 @@ def test_number_range_is_not_read_as_another_number(helsinki: OfflineGeocoder) -
     assert one_to_three.matched == "Pieni Roobertinkatu 1-3, Helsinki"
     assert thirteen.location is not None and one_to_three.location is not None
     assert haversine_m(thirteen.location, one_to_three.location) > 100.0
+
+
+def test_chinese_address_with_province_confirms_the_city(cache_dir: Path) -> None:
+    """ "广东省深圳市…" agrees with a record whose city is "深圳市": full confidence, no contradiction noted."""
+    shenzhen = OfflineGeocoder.from_osm(SHENZHEN, cache_dir=cache_dir)
+    res = shenzhen.geocode("广东省深圳市龙岗区龙翔大道２００１号3栋2单元501室附近")
+    assert (res.status, res.precision, res.matched) == ("ok", "house", "龙翔大道 2001号, 518172 深圳市"), res.message
+    assert res.confidence >= 0.95 and "differs" not in (res.message or "")
