@@ -824,14 +824,6 @@ class OfflineGeocoder:
         order = np.lexsort((sel, radius, -size))
         return int(sel[order[0]])
 
-    def _far_from(self, chosen: int, idxs: list[int]) -> int:
-        """How many records of ``idxs`` lie farther than ``_SAME_PLACE_M`` from record ``chosen``."""
-        if len(idxs) < 2:
-            return 0
-        sel = np.asarray(idxs)
-        d = _dist_m(self._lat[chosen], self._lon[chosen], self._lat[sel], self._lon[sel])
-        return int(np.count_nonzero(d > _SAME_PLACE_M))
-
     def _house(
         self,
         streets: list[tuple[str, float]],
