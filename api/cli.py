@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import partitions, service
+from api import geocode_cmd, partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
 from api.settings import (
     DaySettings,
@@ -225,6 +225,9 @@ def plan(
             osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
             pdf=pdf, scheduler=scheduler, workers=workers,
         )  # fmt: skip
+
+
+geocode_cmd.register(app, _errors_to_exit)
 
 
 def main() -> None:  # pragma: no cover - console entry point
