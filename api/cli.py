@@ -75,7 +75,7 @@ def _run_plan(
     cases, team_specs = service.load_inputs(cases_path, teams_path)
     with _progress() as progress:
         progress("road network", 0.0)
-        region = service.Region.load(osm, profiles=[t.profile for t in team_specs])
+        region = service.Region.load(osm, profiles=[t.profile for t in team_specs], country=country)
         teams = service.build_teams(team_specs, region, teams_path)
         timezone = resolve_timezone(tz, region.center)
         settings = DaySettings(

@@ -4,7 +4,7 @@ The public road-network API: :func:`load_network` returns a :class:`RoadNetwork`
 (:class:`SnapResult`), builds door-to-door travel-time matrices and routes (:class:`Leg`).
 """
 
-from geo.errors import GeocodeError, GeoError, NetworkLoadError, UnroutableError
+from geo.errors import GeocodeError, GeoError, NetworkLoadError, UnreachablePairError, UnroutableError
 from geo.network import Leg, RoadNetwork, SnapResult, load_network
 from geo.types import BoundingBox, Location, haversine_m
 
@@ -17,6 +17,7 @@ __all__ = [
     "NetworkLoadError",
     "RoadNetwork",
     "SnapResult",
+    "UnreachablePairError",
     "UnroutableError",
     "haversine_m",
     "load_network",

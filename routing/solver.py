@@ -77,6 +77,9 @@ class SolveInput:
     legal: TimeWindow
     time_limit_s: float = 10.0
     seed: int | None = None
+    #: Per travel profile, 24 hourly travel-time factors (>= 1, see ``geo.traffic``): a trip to a visit is
+    #: multiplied by the factor of its slot's starting hour, the trip home by the day's peak factor.
+    hourly_factors: Mapping[str, Sequence[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +182,18 @@ class _Model:
 
         travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
         transit_index: dict[str, int] = {}
+        slot_hour = np.zeros(n_nodes, dtype=np.int64)
+        slot_hour[self.first_copy_node :] = [(c.slot.window.start // 3600) % 24 for c in self.copies]
+        #: Per profile, the travel-time factor of a trip *into* each node (see ``SolveInput.hourly_factors``).
+        self.node_factor: dict[str, np.ndarray] = {}
         for profile in sorted({t.profile for t in teams}):
-            travel = np.ceil(np.asarray(problem.travel[profile], dtype=np.float64)).astype(np.int64)
-            leg = travel[node_location[:, None], node_location[None, :]]
+            hourly = np.asarray((problem.hourly_factors or {}).get(profile, [1.0] * 24), dtype=np.float64)
+            factor = hourly[slot_hour]
+            factor[:n_teams] = 1.0
+            factor[n_teams : 2 * n_teams] = hourly.max()
+            self.node_factor[profile] = factor
+            base = np.asarray(problem.travel[profile], dtype=np.float64)
+            leg = np.ceil(base[node_location[:, None], node_location[None, :]] * factor[None, :]).astype(np.int64)
             transit = leg + service[:, None]
             # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
             cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
@@ -228,7 +240,10 @@ class _Model:
 
     def _add_breaks(self) -> None:
         solver = self.routing.solver()
-        node_visit_transits = [int(s) for s in self.service]
+        # OR-Tools reads this list by routing *index*, not by node: with several depots they differ, and a
+        # node-ordered list let breaks overlap visits (the service of another node was used).
+        n_indices = self.routing.Size() + self.routing.vehicles()
+        node_visit_transits = [int(self.service[self.manager.IndexToNode(i)]) for i in range(n_indices)]
         for v, team in enumerate(self.problem.teams):
             if team.lunch is None:
                 continue
@@ -279,9 +294,11 @@ class _Model:
             index = self.routing.Start(v)
             start_time = solution.Value(self.time.CumulVar(index))
             stops: list[tuple[_Copy, int]] = []
+            nodes = [v]
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
-                copy = self.copies[self.manager.IndexToNode(index) - self.first_copy_node]
+                nodes.append(self.manager.IndexToNode(index))
+                copy = self.copies[nodes[-1] - self.first_copy_node]
                 stops.append((copy, solution.Value(self.time.CumulVar(index))))
                 index = solution.Value(self.routing.NextVar(index))
             end_time = solution.Value(self.time.CumulVar(index))
@@ -289,7 +306,12 @@ class _Model:
             rows = [problem.team_start_index[v]]
             rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
-            legs = [math.ceil(float(travel[a, b])) for a, b in itertools.pairwise(rows)]
+            nodes.append(len(problem.teams) + v)
+            factor = self.node_factor[team.profile]
+            legs = [
+                math.ceil(float(travel[a, b]) * float(factor[node]))
+                for (a, b), node in zip(itertools.pairwise(rows), nodes[1:], strict=True)
+            ]
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
             next_starts = [t for _, t in stops] + [end_time]
             placed = _place_break(team, departures, next_starts, legs, start_time, end_time)
@@ -304,7 +326,7 @@ class _Model:
                 if break_start is not None and break_gap == k and break_start < ready:
                     # A break taken on the way delays arrival; one taken while waiting at the door does not.
                     assert team.lunch is not None
-                    ready = break_start + team.lunch.duration_s + legs[k]
+                    ready = max(break_start, departures[k] + legs[k]) + team.lunch.duration_s
                 arrival = min(service_start, ready)
                 visits.append(
                     Visit(
@@ -369,7 +391,9 @@ def _place_break(
     latest = lunch.window.end - lunch.duration_s
     for k, (dep, nxt, leg) in enumerate(zip(departures, next_starts, legs, strict=True)):
         start = max(lunch.window.start, dep)
-        if start <= latest and start + lunch.duration_s + leg <= nxt:
+        # The solver may split a drive around the break (drive, break, drive on): the gap must hold the
+        # drive and the break, and the break must end before the visit.
+        if start <= latest and max(start, dep + leg) + lunch.duration_s <= nxt:
             return start, k
     if lunch.window.start + lunch.duration_s <= start_time:
         return lunch.window.start, 0
