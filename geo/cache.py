@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 #: Bump whenever the build (filters, speeds, array layout) changes, so older cache files are ignored.
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 
 #: Environment variable naming the cache directory.
 CACHE_DIR_ENV = "DOORSTEP_CACHE_DIR"

@@ -130,14 +130,24 @@ class CoreHierarchy:
 
     @classmethod
     def build(
-        cls, n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, core_fraction: float = 0.02, seed: int = 0
+        cls,
+        n: int,
+        u: np.ndarray,
+        v: np.ndarray,
+        w: np.ndarray,
+        core_fraction: float = 0.002,
+        seed: int = 0,
+        max_growth: int = 256,
     ) -> CoreHierarchy:
         """Contract a directed graph (edges ``u -> v`` of weight ``w``) down to a core.
 
         Each round contracts an independent set of nodes whose contraction adds at most ``allowed`` more
         shortcuts than the edges it removes (``allowed`` grows when a round finds too few), replacing every
         in-edge/out-edge pair through the node by a shortcut unless a direct edge is as short already.
-        Contraction stops when the core is down to ``core_fraction`` of the nodes or stops shrinking.
+        Contraction stops when the core is down to ``core_fraction`` of the nodes or a round would have to
+        allow more than ``max_growth`` extra shortcuts per node. Defaults measured on Copenhagen and on a
+        223k-node tiled region (``tests/benchmarks/bench_network.py``): a smaller, denser core moved work from
+        the core Dijkstra (the costly part) to the vectorised sweeps.
         """
         rng = np.random.default_rng(seed)
         eu, ev, ew = _dedupe(u.astype(np.int64), v.astype(np.int64), w.astype(np.float64), n)
@@ -159,7 +169,7 @@ class CoreHierarchy:
             np.minimum.at(nb_min, ev, key[eu])
             sel = cand & (key < nb_min)
             if int(sel.sum()) < max(1, int(0.002 * alive.sum())):
-                if allowed >= 16:
+                if allowed >= max_growth:
                     break
                 allowed = allowed * 2 + 2 if allowed else 2
                 continue
@@ -211,58 +221,90 @@ class CoreHierarchy:
     def many_to_many(
         self, src_node: np.ndarray, src_cost: np.ndarray, dst_node: np.ndarray, dst_cost: np.ndarray
     ) -> np.ndarray:
-        """The ``ch`` engine; see the module docstring. Sources go in blocks of :data:`CH_BLOCK`."""
+        """The ``ch`` engine; see the module docstring. Sources go in blocks of :data:`CH_BLOCK`.
+
+        Only the part of the hierarchy a query needs is swept (RPHAST): upward, the nodes reachable up from
+        the block's sources; downward, the nodes from which a target is reached going down.
+        """
         n_src = src_node.shape[0]
-        out = np.empty((n_src, dst_node.shape[0]))
+        out = np.full((n_src, dst_node.shape[0]), np.inf)
         core = np.unique(np.concatenate([self.core_u, self.core_v]))
-        core_pos = np.full(self.n, -1, dtype=np.int64)
-        core_pos[core] = np.arange(core.size)
+        rounds = self.up_ptr.size - 1
+        # Target selection: a lower node x needed makes every higher a with a down-edge a -> x needed.
+        need = np.zeros(self.n, dtype=bool)
+        need[dst_node[np.isfinite(dst_cost)]] = True
+        for r in range(rounds):
+            lo, hi = self.dn_ptr[r], self.dn_ptr[r + 1]
+            need[self.dn_u[lo:hi][need[self.dn_v[lo:hi]]]] = True
+        need[core] = True
         for lo in range(0, n_src, CH_BLOCK):
             hi = min(lo + CH_BLOCK, n_src)
-            dist = self._one_block(src_node[lo:hi], src_cost[lo:hi], core, core_pos)
-            out[lo:hi] = _combine(dist.T, src_cost, dst_node, dst_cost)
+            dist, pos = self._one_block(src_node[lo:hi], src_cost[lo:hi], core, need)
+            out[lo:hi] = _combine(dist.T, src_cost, pos[dst_node], dst_cost)
         return out
 
     def _one_block(
-        self, src_node: np.ndarray, src_cost: np.ndarray, core: np.ndarray, core_pos: np.ndarray
-    ) -> np.ndarray:
-        """Distances (n, S) from each source of the block to every junction."""
+        self, src_node: np.ndarray, src_cost: np.ndarray, core: np.ndarray, need: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distances (m, S) from each source of the block to the m junctions the query touches, and the row
+        of each junction (-1 for the others)."""
         s = src_node.shape[0]
-        dist = np.full((self.n, s), np.inf)
+        rounds = self.up_ptr.size - 1
+        finite = np.isfinite(src_cost)
+        reach = np.zeros(self.n, dtype=bool)
+        reach[src_node[finite]] = True
+        for r in range(rounds):
+            lo, hi = self.up_ptr[r], self.up_ptr[r + 1]
+            reach[self.up_v[lo:hi][reach[self.up_u[lo:hi]]]] = True
+        nodes = np.flatnonzero(reach | need)
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[nodes] = np.arange(nodes.size)
+        # One spare row at the end takes writes of absent options (row -1); it is never read as a node.
+        dist = np.full((nodes.size + 1, s), np.inf)
         cols = np.arange(s)
-        dist[src_node[:, 0], cols] = src_cost[:, 0]
-        dist[src_node[:, 1], cols] = np.minimum(dist[src_node[:, 1], cols], src_cost[:, 1])
-        # Up the hierarchy: rounds in contraction order; within a round, reduce by target.
-        for r in range(self.up_ptr.size - 1):
-            _relax(dist, self.up_u, self.up_v, self.up_w, self.up_ptr[r], self.up_ptr[r + 1])
+        for k in range(2):
+            rows_k = np.where(finite[:, k], pos[src_node[:, k]], -1)
+            dist[rows_k, cols] = np.minimum(dist[rows_k, cols], np.where(finite[:, k], src_cost[:, k], np.inf))
+        dist[-1] = np.inf
+        # Up the hierarchy, rounds in contraction order, only from reached nodes.
+        up_keep = reach[self.up_u]
+        for r in range(rounds):
+            lo, hi = self.up_ptr[r], self.up_ptr[r + 1]
+            sel = lo + np.flatnonzero(up_keep[lo:hi])
+            _relax(dist, pos[self.up_u[sel]], pos[self.up_v[sel]], self.up_w[sel])
         # The core: one virtual node per source, joined to every core node its upward sweep reached.
         c = core.size
         if c:
-            reach = dist[core]  # (c, s)
-            ci, si = np.nonzero(np.isfinite(reach))
+            core_rows = pos[core]
+            core_pos = np.full(self.n, -1, dtype=np.int64)
+            core_pos[core] = np.arange(c)
+            reached = dist[core_rows]  # (c, s)
+            ci, si = np.nonzero(np.isfinite(reached))
             rows = np.concatenate([core_pos[self.core_u], c + si])
             cols_ = np.concatenate([core_pos[self.core_v], ci])
             # csgraph reads a zero weight as no edge: virtual edges carry +1 s, taken off again below.
-            weights = np.concatenate([self.core_w, reach[ci, si] + 1.0])
+            weights = np.concatenate([self.core_w, reached[ci, si] + 1.0])
             graph = csr_matrix((weights, (rows, cols_)), shape=(c + s, c + s))
             core_dist = dijkstra(graph, directed=True, indices=c + np.arange(s))[:, :c] - 1.0
-            dist[core] = np.minimum(dist[core], core_dist.T)
-        # Down the hierarchy: rounds in reverse order.
-        for r in range(self.dn_ptr.size - 2, -1, -1):
-            _relax(dist, self.dn_u, self.dn_v, self.dn_w, self.dn_ptr[r], self.dn_ptr[r + 1])
-        return dist
+            dist[core_rows] = np.minimum(reached, core_dist.T)
+        # Down the hierarchy, rounds in reverse order, only into nodes that lead to a target.
+        dn_keep = need[self.dn_v]
+        for r in range(rounds - 1, -1, -1):
+            lo, hi = self.dn_ptr[r], self.dn_ptr[r + 1]
+            sel = lo + np.flatnonzero(dn_keep[lo:hi])
+            _relax(dist, pos[self.dn_u[sel]], pos[self.dn_v[sel]], self.dn_w[sel])
+        return dist, pos
 
 
-def _relax(dist: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray, lo: int, hi: int) -> None:
-    """``dist[v] = min(dist[v], dist[u] + w)`` for the edges ``lo:hi`` (sorted by ``v``), all sources at once.
+def _relax(dist: np.ndarray, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> None:
+    """``dist[v] = min(dist[v], dist[u] + w)`` for edges sorted by ``v``, all sources (columns) at once.
 
     Edges into the same node are taken in turns (first edge of every target, then the second, ...), so
     each turn is one gather, add, minimum and scatter with distinct targets; ``np.minimum.reduceat`` over
     the rows measured three times slower.
     """
-    if hi <= lo:
+    if ev.size == 0:
         return
-    eu, ev, ew = u[lo:hi], v[lo:hi], w[lo:hi]
     new_group = np.concatenate([[True], ev[1:] != ev[:-1]])
     starts = np.flatnonzero(new_group)
     rank = np.arange(ev.size) - starts[np.cumsum(new_group) - 1]
