@@ -19,7 +19,7 @@ SHENZHEN_BZ2 = OSM_DIR / "shenzhen_longgang.osm.bz2"
 # A block (A south-west, B south-east, C north-east, D north-west; 0.004° of longitude by 0.002° of latitude)
 # crossed east-west in the middle by a footway M1-M2. A->B is one-way for cars with maxspeed 20, but
 # oneway:bicycle=no; the rest of the ring is a two-way residential street with no maxspeed. A track runs
-# north from D to a farm (node 7), 0.001° long.
+# north from D to a farm (node 7), 0.001° long. A courtyard footway (nodes 8-9) joins nothing.
 PROFILE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="doorstep-tests">
   <node id="1" lat="55.000" lon="12.000"/>
@@ -29,6 +29,8 @@ PROFILE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <node id="5" lat="55.001" lon="12.000"><tag k="highway" v="crossing"/></node>
   <node id="6" lat="55.001" lon="12.004"/>
   <node id="7" lat="55.003" lon="12.000"/>
+  <node id="8" lat="55.0006" lon="12.0015"/>
+  <node id="9" lat="55.0006" lon="12.0025"/>
   <way id="100">
     <nd ref="1"/><nd ref="2"/>
     <tag k="highway" v="residential"/><tag k="oneway" v="yes"/><tag k="oneway:bicycle" v="no"/>
@@ -45,6 +47,10 @@ PROFILE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <way id="103">
     <nd ref="4"/><nd ref="7"/>
     <tag k="highway" v="track"/>
+  </way>
+  <way id="104">
+    <nd ref="8"/><nd ref="9"/>
+    <tag k="highway" v="footway"/>
   </way>
 </osm>
 """
@@ -293,3 +299,13 @@ def test_profiles_on_real_extracts(path: Path, network_cache_dir: Path) -> None:
     # Nobody beats their top speed as the crow flies (walk 4.5 km/h, e-bike 18 km/h, plus door walks).
     assert (crow[far] / m["walk"][far] * 3.6 < 4.6).all()
     assert (crow[far] / m["ebike"][far] * 3.6 < 18.1).all()
+
+
+def test_door_by_a_detached_path_goes_to_the_routed_path_nearby(nets: dict[str, RoadNetwork]) -> None:
+    """A door 5.6 m from a courtyard path that joins nothing is walked from the footway 38.9 m away."""
+    door = Location(55.00065, 12.002)
+    snap = nets["walk"].snap([door])
+    assert snap.status.tolist() == ["ok"]
+    # 0.00035° of latitude north to the M1-M2 footway: 38.9 m (the 100 m island margin allows it).
+    assert snap.offset_m[0] == pytest.approx(38.9, abs=0.1)
+    assert np.isfinite(nets["walk"].matrix([door, W1])).all()
