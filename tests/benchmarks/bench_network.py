@@ -3,9 +3,11 @@
 Run from the repository root with the venv active:
 
     python tests/benchmarks/bench_network.py --out tests/benchmarks/results/network.json
+    python tests/benchmarks/bench_network.py --graphs copenhagen --profiles ebike,walk --sizes 1000 \
+        --engines ch,scipy --out tests/benchmarks/results/network_profiles.json
 
 Graphs:
-- ``copenhagen``: the car network of ``copenhagen_kbh.osm.pbf`` (Danish speed defaults).
+- ``copenhagen``: the network of ``copenhagen_kbh.osm.pbf`` (Danish speed defaults) for each of ``--profiles``.
 - ``tiled``: the same real network laid out ``--tiles`` x ``--tiles`` times side by side (5 x 5 by default:
   about 223,000 routed nodes), neighbouring tiles stitched where their border streets face each other
   (each border node joined to the nearest node across, two-way, at residential speed). Real street
@@ -108,14 +110,14 @@ def stage(args: argparse.Namespace) -> dict[str, float | str]:
     from geo import Location, cache
     from geo.network import RoadNetwork, build_arrays
 
-    key = f"bench-{args.graph}-{args.tiles}"
+    key = f"bench-{args.graph}-{args.tiles}-{args.profile}"
     out: dict[str, float | str] = {}
     if args.stage == "build":
         started = time.perf_counter()
         if args.graph == "copenhagen":
             from geo import osm_reader
 
-            raw = osm_reader.select(osm_reader.read_segments(OSM), "car", "DK")
+            raw = osm_reader.select(osm_reader.read_segments(OSM), args.profile, "DK")
         else:
             raw = _tiled_raw(args.tiles)
         read_s = time.perf_counter() - started
@@ -128,7 +130,7 @@ def stage(args: argparse.Namespace) -> dict[str, float | str]:
         started = time.perf_counter()
         arrays = cache.load_arrays(args.cache, key)
         assert arrays is not None
-        net = RoadNetwork(arrays, "car")
+        net = RoadNetwork(arrays, args.profile)
         out["load_s"] = time.perf_counter() - started
         out["nodes"] = net.node_count
         out["junctions"] = net.junction_count
@@ -159,10 +161,12 @@ def main() -> None:
     parser.add_argument("--graphs", default="copenhagen,tiled")
     parser.add_argument("--engines", default="ch,scipy,igraph")
     parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--profiles", default="car", help="profiles to measure on Copenhagen")
     # Internal: run one stage and print its JSON.
     parser.add_argument("--stage", choices=("build", "load", "matrix"))
     parser.add_argument("--graph", default="copenhagen")
     parser.add_argument("--engine", default="ch")
+    parser.add_argument("--profile", default="car", help="travel profile (the tiled graph is always car)")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path)
@@ -181,18 +185,21 @@ def main() -> None:
         res = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
         return json.loads(res.stdout.strip().splitlines()[-1])
 
-    for graph in args.graphs.split(","):
-        build = run(stage="build", graph=graph)
-        load = run(stage="load", graph=graph)
-        rows.append({"graph": graph, "stage": "build", **build})
-        rows.append({"graph": graph, "stage": "cache load", **load})
-        print(f"{graph}: build {build['build_s']:.2f} s ({build['peak_rss_mb']:.0f} MB peak), "
+    plan = [
+        (g, p) for g in args.graphs.split(",") for p in (args.profiles.split(",") if g == "copenhagen" else ["car"])
+    ]
+    for graph, profile in plan:
+        build = run(stage="build", graph=graph, profile=profile)
+        load = run(stage="load", graph=graph, profile=profile)
+        rows.append({"graph": graph, "profile": profile, "stage": "build", **build})
+        rows.append({"graph": graph, "profile": profile, "stage": "cache load", **load})
+        print(f"{graph} {profile}: build {build['build_s']:.2f} s ({build['peak_rss_mb']:.0f} MB peak), "
               f"cache load {load['load_s']:.2f} s ({load['peak_rss_mb']:.0f} MB peak), "
               f"{load['nodes']} nodes, {load['junctions']} junctions, core {load['core']}", flush=True)  # fmt: skip
         for n in (int(s) for s in args.sizes.split(",")):
             for engine in args.engines.split(","):
-                fig = run(stage="matrix", graph=graph, engine=engine, n=n)
-                rows.append({"graph": graph, "stage": "matrix", "engine": engine, "n": n, **fig})
+                fig = run(stage="matrix", graph=graph, engine=engine, n=n, profile=profile)
+                rows.append({"graph": graph, "profile": profile, "stage": "matrix", "engine": engine, "n": n, **fig})
                 print(f"  {engine:>6} {n}x{n}: {fig['matrix_s']:.3f} s, peak {fig['peak_rss_mb']:.0f} MB, "
                       f"checksum {fig['checksum']}", flush=True)  # fmt: skip
     result = {
