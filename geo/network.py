@@ -779,7 +779,12 @@ class RoadNetwork:
         starts = np.arange(n - 1)
         exits = p.exit_junction[starts][np.isfinite(p.exit_cost[starts])]
         sources = np.unique(exits)
-        dist, pred = dijkstra(self._graph, directed=True, indices=sources, return_predecessors=True)
+        # The matrix engine bounds every leg's drive: Dijkstra need not search farther (on a province-sized
+        # graph a district's legs then settle a small part of it). The bound is exact; the margin is for rounding.
+        drive = self._many_to_many(p.exit_junction[:-1], p.exit_cost[:-1], p.entry_junction[1:], p.entry_cost[1:])
+        bound = np.diagonal(drive)
+        limit = float(bound.max()) * (1.0 + 1e-9) + 1.0 if np.isfinite(bound).all() else np.inf
+        dist, pred = dijkstra(self._graph, directed=True, indices=sources, return_predecessors=True, limit=limit)
         row_of = np.zeros(self._junctions.size, dtype=np.int64)
         row_of[sources] = np.arange(sources.size)
         return [self._leg(p, i, i + 1, locations, dist, pred, row_of) for i in range(n - 1)]
