@@ -1,7 +1,9 @@
 """Addresses to points, OSM extracts to road graphs, road graphs to travel times.
 
-The public road-network API: :func:`load_network` returns a :class:`RoadNetwork` that snaps locations
-(:class:`SnapResult`), builds door-to-door travel-time matrices and routes (:class:`Leg`).
+The public road-network API: :func:`load_network` returns a :class:`RoadNetwork` for one travel profile
+(``car``, ``ebike``, ``walk``; :mod:`geo.profiles`) that snaps locations (:class:`SnapResult`), builds
+door-to-door travel-time matrices (:mod:`geo.matrix_engines`) and routes (:class:`Leg`). Rush-hour factors
+live in :mod:`geo.traffic`, speeds in :mod:`geo.speeds`.
 """
 
 from geo.errors import GeocodeError, GeoError, NetworkLoadError, UnreachablePairError, UnroutableError
