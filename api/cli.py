@@ -15,9 +15,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import service
+from api import partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
-from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
+from api.settings import (
+    DaySettings,
+    legal_window,
+    resolve_country,
+    resolve_lang,
+    resolve_public_url,
+    resolve_timezone,
+)
 from data import demo_files, helsinki_extract
 from geo.errors import GeoError
 from routing.errors import RoutingError
@@ -66,6 +73,10 @@ def _run_plan(
     country: str | None,
     lang: str | None,
     tiles: str,
+    *,
+    pdf: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
@@ -85,14 +96,41 @@ def _run_plan(
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
-        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
+        branches = {c.branch or "" for c in cases} | {t.branch or "" for t in teams}
+        failed: list[partitions.PartitionResult] = []
+        if scheduler or workers or len(branches) > 1:
+            tasks = partitions.split_by_branch(
+                cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
+                time_limit_s=time_limit, seed=seed,
+            )  # fmt: skip
+            progress(f"{len(tasks)} branches", 0.0)
+
+            def branch_done(result: partitions.PartitionResult, finished: int, total: int) -> None:
+                progress(f"branch {finished}/{total}", finished / total)
+
+            results = partitions.run_partitions(tasks, scheduler=scheduler, workers=workers, done=branch_done)
+            run = partitions.merge_partitions(results, cases, teams, day, timezone)
+            failed = [r for r in results if r.run is None]
+        else:
+            run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
         msg = f"the plan breaks {len(run.violations)} rule(s); nothing was written"
         raise RoutingError(msg)
-    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles)
+    public_base = resolve_public_url()
+    written = service.write_outputs(
+        run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf
+    )
     _summary(run, written, time.perf_counter() - started)
+    if failed:
+        for result in failed:
+            console.print(
+                f"[red]branch {result.branch or '(default)'} failed[/] after {result.attempts} attempt(s): "
+                f"{result.error}; its {len(result.case_ids)} cases are dropped with partition_failed",
+                highlight=False,
+            )
+        raise typer.Exit(1)
 
 
 def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> None:
@@ -125,6 +163,7 @@ def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> 
     out.print(f"plan:     {written['plan']}")
     out.print(f"overview: {written['overview']}")
     out.print(f"maps:     {written['overview'].parent / 'maps'}/")
+    out.print(f"sheets:   {written['overview'].parent / 'sheets'}/")
     out.print(f"done in {elapsed:.1f} s")
 
 
@@ -138,6 +177,7 @@ def demo(
     seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
 ) -> None:
     """Plan a whole day on the embedded Helsinki extract with synthetic cases, and write the maps."""
     cases_path, teams_path = demo_files()
@@ -154,6 +194,7 @@ def demo(
             None,
             lang,
             tiles,
+            pdf=pdf,
         )
 
 
@@ -170,10 +211,20 @@ def plan(
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://HOST:8786): plan the branches on that cluster.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Plan the branches on a local pool of this many processes.")
+    ] = None,
 ) -> None:
-    """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
+    """Plan one day from files; writes plan.json, index.html, maps/<team>.html and sheets/<team>.html."""
     with _errors_to_exit():
-        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+        _run_plan(
+            osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
+            pdf=pdf, scheduler=scheduler, workers=workers,
+        )  # fmt: skip
 
 
 def main() -> None:  # pragma: no cover - console entry point

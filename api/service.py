@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import numpy as np
 
@@ -276,9 +277,22 @@ def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[Te
     return read_cases(cases_path), read_teams(teams_path)
 
 
-def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "osm") -> dict[str, Path]:
-    """Write plan.json, the overview ``index.html`` and one map per team; returns what was written."""
-    from maps import render_overview, render_team_map, write_assets
+def write_outputs(
+    run: PlanRun,
+    out_dir: Path,
+    lang: str = "en",
+    tiles: str = "osm",
+    public_base: str | None = None,
+    sheets_pdf: bool = False,
+) -> dict[str, Path]:
+    """Write plan.json, the overview ``index.html``, one map and one route sheet per team.
+
+    With ``public_base`` (where ``out_dir`` is published) the overview's team links are absolute and
+    printed as QR codes, on the overview and on the route sheets. With ``sheets_pdf`` each sheet is also
+    printed to PDF by headless Chromium. Returns what was written, by name.
+    """
+    from maps import render_overview, render_route_sheet, render_team_map, write_assets
+    from maps.pdf import print_pdf
 
     out_dir.mkdir(parents=True, exist_ok=True)
     maps_dir = out_dir / "maps"
@@ -298,8 +312,19 @@ def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "o
         )
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path
+    sheets_dir = out_dir / "sheets"
+    sheets_dir.mkdir(exist_ok=True)
+    for route in plan.routes:
+        team_id = route.team.team_id
+        officer_url = urljoin(public_base, links[team_id]) if public_base else None
+        sheet = sheets_dir / f"{_safe_name(team_id)}.html"
+        sheet.write_text(render_route_sheet(plan, route, lang=lang, officer_url=officer_url), encoding="utf-8")
+        written[f"sheet:{team_id}"] = sheet
+        if sheets_pdf:
+            written[f"sheet_pdf:{team_id}"] = print_pdf(sheet, sheet.with_suffix(".pdf"))
     index = out_dir / "index.html"
-    index.write_text(render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles), encoding="utf-8")
+    overview = render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles, public_base=public_base)
+    index.write_text(overview, encoding="utf-8")
     written["overview"] = index
     return written
 

@@ -1,7 +1,7 @@
 """Settings of a deployment: options win over environment variables, which win over defaults.
 
 The variables (`DOORSTEP_TZ`, `DOORSTEP_COUNTRY`, `DOORSTEP_CACHE_DIR`, `DOORSTEP_LEGAL_START`,
-`DOORSTEP_LEGAL_END`, `DOORSTEP_LANG`) are documented in one table in the README.
+`DOORSTEP_LEGAL_END`, `DOORSTEP_LANG`, `DOORSTEP_PUBLIC_URL`) are documented in one table in the README.
 """
 
 from __future__ import annotations
@@ -149,3 +149,18 @@ def rush_hours() -> dict[str, TimeOfDayFactors]:
             msg = f"{name}: {err}"
             raise ConfigurationError(msg) from err
     return out
+
+
+def resolve_public_url(option: str | None = None) -> str | None:
+    """``--public-url``, else ``DOORSTEP_PUBLIC_URL``: where the written pages are published, or None.
+
+    Relative links on the overview are joined to it (so they can be printed as QR codes); it always ends
+    with ``/`` so that joining keeps its last path segment.
+    """
+    url = option or os.environ.get("DOORSTEP_PUBLIC_URL")
+    if not url:
+        return None
+    if not url.startswith(("https://", "http://")):
+        msg = f"public URL must start with https:// or http://, got {url!r}"
+        raise ConfigurationError(msg)
+    return url if url.endswith("/") else url + "/"

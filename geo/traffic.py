@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Rush hours per travel profile when settings say nothing. Cars queue; e-bikes filter through the queues
-#: and walkers do not queue at all.
-DEFAULT_RUSH_HOURS: dict[str, str] = {"car": "7-9=1.3,16-19=1.3", "ebike": "", "walk": ""}
+#: Rush hours per travel profile when settings say nothing: none. Congestion differs too much between cities
+#: to assume it; a deployment sets e.g. ``DOORSTEP_RUSH_HOURS=7-9=1.3,16-19=1.3`` for its cars (e-bikes filter
+#: through queues and walkers do not queue, so their factors usually stay 1).
+DEFAULT_RUSH_HOURS: dict[str, str] = {"car": "", "ebike": "", "walk": ""}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ LEAFLET_VERSION = "1.9.4"
 _LEAFLET_JS = "leaflet/leaflet.js"
 _LEAFLET_CSS = "leaflet/leaflet.css"
 _DOORSTEP_CSS = "doorstep/map.css"
+_DOORSTEP_JS = "doorstep/map.js"
 
 
 def _href(asset_prefix: str, path: str) -> str:
@@ -37,9 +38,9 @@ def js_links(asset_prefix: str) -> list[tuple[str, str]]:
     Returns
     -------
     list of (str, str)
-        Only the vendored Leaflet; no jQuery, Bootstrap or icon fonts.
+        The vendored Leaflet, then Doorstep's own script; no jQuery, Bootstrap or icon fonts.
     """
-    return [("leaflet", _href(asset_prefix, _LEAFLET_JS))]
+    return [("leaflet", _href(asset_prefix, _LEAFLET_JS)), ("doorstep", _href(asset_prefix, _DOORSTEP_JS))]
 
 
 def css_links(asset_prefix: str) -> list[tuple[str, str]]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
+from urllib.parse import urljoin
 
 import folium
+import segno
 
 from geo.types import Location
 from maps.i18n import normalize_lang, translate
-from maps.page import HtmlPopup, add_html, esc, finish_page, fit_to, new_map
+from maps.page import HtmlPopup, add_html, esc, finish_page, fit_to, latlngs, new_map
 from maps.team_map import add_depots, route_points
 from routing.model import Plan, TeamDay, Visit, format_clock
 
@@ -57,7 +59,7 @@ def _add_team_layer(m: folium.Map, route: TeamDay, colour: str, lang: str) -> No
     layer = folium.FeatureGroup(name=name)
     line = route_points(route)
     folium.PolyLine(
-        [[p.lat, p.lon] for p in line],
+        latlngs(line),
         color=colour,
         weight=4,
         opacity=0.8,
@@ -94,7 +96,9 @@ def _summary_table(plan: Plan, team_links: dict[str, str], lang: str) -> str:
             ("expected_contacts", True),
             ("travel_h", True),
             ("distance_km", True),
+            ("day_h", True),
             ("shift", False),
+            ("shift_use", True),
             ("map", False),
         )
     )
@@ -111,7 +115,9 @@ def _summary_table(plan: Plan, team_links: dict[str, str], lang: str) -> str:
             f'<td class="ds-num">{_num(route.expected_contacts)}</td>'
             f'<td class="ds-num">{_num(route.travel_s / 3600)}</td>'
             f'<td class="ds-num">{_num(route.distance_m / 1000)}</td>'
+            f'<td class="ds-num">{_num(_day_s(route) / 3600)}</td>'
             f"<td>{format_clock(team.shift.start)}-{format_clock(team.shift.end)}</td>"
+            f'<td class="ds-num">{shift_use(route):.0%}</td>'
             f"<td>{link}</td></tr>"
         )
     total_km = sum(r.distance_m for r in plan.routes) / 1000
@@ -119,12 +125,50 @@ def _summary_table(plan: Plan, team_links: dict[str, str], lang: str) -> str:
         f"<tr><td>{esc(t('total'))}</td><td class=ds-num>{plan.planned}</td>"
         f"<td class=ds-num>{_num(plan.expected_contacts)}</td>"
         f"<td class=ds-num>{_num(plan.travel_s / 3600)}</td>"
-        f"<td class=ds-num>{_num(total_km)}</td><td></td><td></td></tr>"
+        f"<td class=ds-num>{_num(total_km)}</td>"
+        f"<td class=ds-num>{_num(sum(_day_s(r) for r in plan.routes) / 3600)}</td><td></td><td></td><td></td></tr>"
     )
     return (
         f'<table class="ds-summary"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody><tfoot>{foot}</tfoot></table>"
     )
+
+
+def _day_s(route: TeamDay) -> int:
+    """Seconds from leaving the start point to arriving at the end (0 for a team with no visits)."""
+    return route.end_time - route.start_time if route.visits else 0
+
+
+def shift_use(route: TeamDay) -> float:
+    """The share of the team's shift its day takes, from leaving the start point to arriving at the end."""
+    return min(_day_s(route) / route.team.shift.duration, 1.0) if route.team.shift.duration else 0.0
+
+
+def officer_link_cards(plan: Plan, team_links: dict[str, str], public_base: str | None, lang: str) -> str:
+    """One printable card per team with its officer link as text and as a QR code.
+
+    A QR code of a relative link would not open on a phone, so a team gets a card only when its link is
+    absolute or ``public_base`` makes it so; otherwise the summary table's link is all there is.
+    """
+    t = partial(translate, lang)
+    cards = []
+    for route in plan.routes:
+        team_id = route.team.team_id
+        href = team_links.get(team_id)
+        if href is None:
+            continue
+        url = urljoin(public_base, href) if public_base else href
+        if not url.startswith(("https://", "http://")):
+            continue
+        # omitsize keeps the viewBox only, so the css sets the printed size.
+        qr = segno.make(url, error="m").svg_inline(border=2, title=t("scan_to_open", team=team_id), omitsize=True)
+        cards.append(
+            f'<div class="ds-link-card" data-team="{esc(team_id)}"><h3>{esc(team_id)}</h3>{qr}'
+            f'<a class="ds-link-url" href="{esc(url)}">{esc(url)}</a></div>'
+        )
+    if not cards:
+        return ""
+    return f'<h2 class="ds-officer-links">{esc(t("officer_links"))}</h2><div class="ds-links">{"".join(cards)}</div>'
 
 
 def _reasons_section(key: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], lang: str) -> str:
@@ -176,6 +220,7 @@ def render_overview(
     lang: str = "en",
     asset_prefix: str = "static/",
     tiles: str = "osm",
+    public_base: str | None = None,
 ) -> str:
     """Render the supervisor's overview of a plan as a self-contained HTML page.
 
@@ -193,13 +238,16 @@ def render_overview(
         ``index.html`` next to ``static/``).
     tiles
         ``"osm"``, ``"none"`` or an ``http(s)://`` tile URL template (see `maps.render_team_map`).
+    public_base
+        The address the pages are published at (e.g. ``https://doorstep.bank.example/plans/2026-12-01/``).
+        With it, relative team links become absolute and each team's card carries a QR code to print.
 
     Returns
     -------
     str
         The HTML document: the plan's facts, a map with one toggleable layer per team, the summary table
-        (team, visits, expected contacts, travel, distance, shift, link) and the dropped and unresolved
-        cases counted by code.
+        (team, visits, expected contacts, travel, distance, day length, shift, shift use, link), a card per
+        team with its officer link (and QR code), and the dropped and unresolved cases counted by code.
 
     Raises
     ------
@@ -230,7 +278,8 @@ def render_overview(
         lang,
     )
     summary = _summary_table(plan, team_links, lang)
-    body = f'<main class="ds-overview-body">{summary}{dropped}{unresolved}</main>'
+    cards = officer_link_cards(plan, team_links, public_base, lang)
+    body = f'<main class="ds-overview-body">{summary}{cards}{dropped}{unresolved}</main>'
     add_html(m, "ds_body", body)
     classes = ["ds-overview"] + (["ds-no-tiles"] if tiles == "none" else [])
     return finish_page(m, lang=lang, body_classes=classes)

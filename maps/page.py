@@ -25,11 +25,13 @@ __all__ = [
     "OSM_TILE_URL",
     "Attribution",
     "HtmlPopup",
+    "LocateControl",
     "add_html",
     "esc",
     "finish_page",
     "fit_to",
     "js_string",
+    "latlngs",
     "mask_id",
     "new_map",
     "p_home_class",
@@ -59,6 +61,12 @@ def js_string(text: str) -> str:
     for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
         literal = literal.replace(raw, escaped)
     return literal.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def latlngs(points: Iterable[Location]) -> list[list[float]]:
+    """Points as Leaflet ``[lat, lon]`` pairs, rounded to 6 decimals (about 0.1 m): full floats would
+    double the size of a page of road geometry for nothing a map can show."""
+    return [[round(p.lat, 6), round(p.lon, 6)] for p in points]
 
 
 def mask_id(identifier: str) -> str:
@@ -124,6 +132,45 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text_js = js_string(text)
+
+
+class LocateControl(MacroElement):
+    """The locate-me button (``Doorstep.addLocateControl`` in the vendored ``doorstep/map.js``).
+
+    Parameters
+    ----------
+    labels
+        The button's tooltip and the text shown when no position can be had, already translated.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            Doorstep.addLocateControl({{ this._parent.get_name() }}, {{ this.labels_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, locate: str, locate_failed: str) -> None:
+        super().__init__()
+        self._name = "LocateControl"
+        self.labels_js = f"{{locate: {js_string(locate)}, locateFailed: {js_string(locate_failed)}}}"
+
+
+class _ReadyMark(MacroElement):
+    """Marks the page ready once every layer above it has been added (the last script of the page)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            Doorstep.markReady();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ReadyMark"
 
 
 def new_map(*, asset_prefix: str, tiles: str, title: str, height: str = "100%") -> folium.Map:
@@ -208,6 +255,7 @@ def fit_to(m: folium.Map, points: Iterable[Location]) -> None:
 
 def finish_page(m: folium.Map, *, lang: str, body_classes: Sequence[str] = ()) -> str:
     """Render the page and mark its language (and body classes) on the document."""
+    m.add_child(_ReadyMark())
     page: str = m.get_root().render()
     page = page.replace("<html>", f'<html lang="{esc(lang)}">', 1)
     if body_classes:

@@ -16,14 +16,17 @@ from geo.types import Location
 from maps.i18n import normalize_lang, translate
 from maps.page import (
     HtmlPopup,
+    LocateControl,
     add_html,
     esc,
     finish_page,
     fit_to,
+    latlngs,
     mask_id,
     new_map,
     p_home_class,
 )
+from maps.timeline import timeline_html
 from routing.model import Plan, TeamDay, Visit, format_clock
 
 __all__ = ["render_team_map", "route_points"]
@@ -139,7 +142,13 @@ def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
     else:
         stops = f"<p>{esc(t('no_visits'))}</p>"
     meta_html = "<br>".join(esc(x) for x in meta)
-    return f'<div class="ds-panel ds-header"><h1>{esc(title)}</h1><div class="ds-meta">{meta_html}</div>{stops}</div>'
+    timeline = (
+        f'<details class="ds-day" open><summary>{esc(t("timeline"))}</summary>{timeline_html(route, lang)}</details>'
+    )
+    return (
+        f'<div class="ds-panel ds-header"><h1>{esc(title)}</h1><div class="ds-meta">{meta_html}</div>'
+        f"{timeline}{stops}</div>"
+    )
 
 
 def _legend_panel(lang: str) -> str:
@@ -196,7 +205,7 @@ def render_team_map(
 
     line = route_points(route)
     folium.PolyLine(
-        [[p.lat, p.lon] for p in line],
+        latlngs(line),
         color=ROUTE_COLOUR,
         weight=5,
         opacity=0.8,
@@ -219,6 +228,7 @@ def render_team_map(
         marker.add_child(HtmlPopup(stop_popup(visit, lang)))
         marker.add_to(m)
 
+    m.add_child(LocateControl(translate(lang, "locate"), translate(lang, "locate_failed")))
     add_html(m, "ds_header", _header_panel(plan, route, lang, title))
     add_html(m, "ds_legend", _legend_panel(lang))
     fit_to(m, [*line, *(v.location for v in route.visits)])

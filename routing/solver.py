@@ -240,10 +240,7 @@ class _Model:
 
     def _add_breaks(self) -> None:
         solver = self.routing.solver()
-        # OR-Tools reads this list by routing *index*, not by node: with several depots they differ, and a
-        # node-ordered list let breaks overlap visits (the service of another node was used).
-        n_indices = self.routing.Size() + self.routing.vehicles()
-        node_visit_transits = [int(self.service[self.manager.IndexToNode(i)]) for i in range(n_indices)]
+        node_visit_transits = by_routing_index(self.manager, self.service)
         for v, team in enumerate(self.problem.teams):
             if team.lunch is None:
                 continue
@@ -315,6 +312,17 @@ class _Model:
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
             next_starts = [t for _, t in stops] + [end_time]
             placed = _place_break(team, departures, next_starts, legs, start_time, end_time)
+            if placed is None and team.lunch is not None and stops:
+                # The solver's times leave no room for the break (its cumul values are not always the ones
+                # its break interval was placed against): re-time the same visit order around the break.
+                services = [problem.candidates[c.candidate].service_s for c, _ in stops]
+                windows = [c.window for c, _ in stops]
+                retimed = schedule_with_break(team, start_time, legs, services, windows)
+                if retimed is not None:
+                    starts, break_at, gap, end_time = retimed
+                    stops = [(c, t) for (c, _), t in zip(stops, starts, strict=True)]
+                    departures = [start_time] + [t + sv for t, sv in zip(starts, services, strict=True)]
+                    placed = (break_at, gap)
             if placed is None and v in solver_breaks:
                 placed = (solver_breaks[v], len(stops))
             break_start, break_gap = placed if placed is not None else (None, None)
@@ -326,7 +334,7 @@ class _Model:
                 if break_start is not None and break_gap == k and break_start < ready:
                     # A break taken on the way delays arrival; one taken while waiting at the door does not.
                     assert team.lunch is not None
-                    ready = max(break_start, departures[k] + legs[k]) + team.lunch.duration_s
+                    ready += team.lunch.duration_s
                 arrival = min(service_start, ready)
                 visits.append(
                     Visit(
@@ -382,24 +390,78 @@ def _place_break(
     """The earliest place for the team's break in its fixed timeline, as (start, number of visits before it).
 
     Gap k runs from departure k (the depot for k = 0) to the next service start (the return for the last gap);
-    the break fits where it and the leg's travel both fit. A break before leaving or after returning is also
-    a valid day. The solver's own interval values are not used for this: they are not always final.
+    the break fits where it and the leg's travel both fit: taken before driving, or after driving while the
+    team waits at the door for the slot to open. A break before leaving or after returning is also a valid
+    day. The solver's own interval values are not used for this: they are not always final.
     """
     lunch = team.lunch
     if lunch is None:
         return None
     latest = lunch.window.end - lunch.duration_s
     for k, (dep, nxt, leg) in enumerate(zip(departures, next_starts, legs, strict=True)):
-        start = max(lunch.window.start, dep)
-        # The solver may split a drive around the break (drive, break, drive on): the gap must hold the
-        # drive and the break, and the break must end before the visit.
-        if start <= latest and max(start, dep + leg) + lunch.duration_s <= nxt:
-            return start, k
+        before_driving = max(lunch.window.start, dep)
+        if before_driving <= latest and before_driving + lunch.duration_s + leg <= nxt:
+            return before_driving, k
+        at_the_door = max(lunch.window.start, dep + leg)
+        if at_the_door <= latest and at_the_door + lunch.duration_s <= nxt:
+            return at_the_door, k
     if lunch.window.start + lunch.duration_s <= start_time:
         return lunch.window.start, 0
     if end_time <= latest:
         return max(end_time, lunch.window.start), len(departures) - 1
     return None
+
+
+def by_routing_index(manager: pywrapcp.RoutingIndexManager, per_node: Sequence[int] | np.ndarray) -> list[int]:
+    """A per-node vector re-indexed by routing index, the way OR-Tools callbacks and vectors read it.
+
+    Nodes and indices differ as soon as teams have their own start and end nodes (every model here): start
+    depots come first, then the visits, then the end depots.
+    """
+    n_indices = manager.GetNumberOfIndices()
+    return [int(per_node[manager.IndexToNode(i)]) for i in range(n_indices)]
+
+
+def schedule_with_break(
+    team: Team, start_time: int, legs: Sequence[int], services: Sequence[int], windows: Sequence[TimeWindow]
+) -> tuple[list[int], int, int, int] | None:
+    """Earliest times for a fixed visit order with the team's break in the gap that brings the team back first.
+
+    ``legs`` has one more entry than ``services`` and ``windows`` (the drive back). A break in gap k starts at
+    the window's opening or at departure k, whichever is later; taken on the way it delays the arrival by its
+    length, taken at the door it delays only the service start.
+
+    Returns
+    -------
+    tuple or None
+        (service starts, break start, gap, return time), or None when no gap works.
+    """
+    lunch = team.lunch
+    if lunch is None:
+        return None
+    latest = lunch.window.end - lunch.duration_s
+    best: tuple[list[int], int, int, int] | None = None
+    for gap in range(len(services) + 1):
+        clock = start_time
+        starts: list[int] = []
+        break_at = max(lunch.window.start, start_time)
+        for k, leg in enumerate(legs):
+            ready = clock + leg
+            if k == gap:
+                break_at = max(lunch.window.start, clock)
+                if break_at > latest:
+                    break
+                ready = max(ready, break_at) + lunch.duration_s
+            if k == len(services):
+                if ready <= team.shift.end and (best is None or ready < best[3]):
+                    best = (starts, break_at, gap, ready)
+                break
+            start = max(ready, windows[k].start)
+            if start > windows[k].end:
+                break
+            starts.append(start)
+            clock = start + services[k]
+    return best
 
 
 def copy_window(slot_window: TimeWindow, legal: TimeWindow, service_s: int) -> TimeWindow | None:

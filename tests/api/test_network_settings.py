@@ -49,8 +49,10 @@ def test_bad_max_snap_is_refused(text: str) -> None:
 
 
 def test_rush_hours_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cars get the default rush hours, e-bikes none, unless the environment says otherwise."""
+    """No rush hours unless the environment sets them, per profile."""
     monkeypatch.delenv("DOORSTEP_RUSH_HOURS", raising=False)
+    assert all(f.peak == 1.0 for f in rush_hours().values())
+    monkeypatch.setenv("DOORSTEP_RUSH_HOURS", "7-9=1.3,16-19=1.3")
     monkeypatch.setenv("DOORSTEP_RUSH_HOURS_EBIKE", "17-18=1.2")
     factors = rush_hours()
     assert factors["car"].hourly[7] == 1.3 and factors["car"].hourly[12] == 1.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections.abc import Callable
 
 import pytest
 
@@ -151,3 +153,78 @@ def plan() -> Plan:
 def customer_ids() -> tuple[str, ...]:
     """The plan's customer ids, which officer pages must only show masked."""
     return CUSTOMER_IDS
+
+
+def build_big_plan(teams: int, stops: int, points_per_leg: int = 60, seed: int = 7) -> Plan:
+    """A full day for ``teams`` teams of ``stops`` stops each around Helsinki, with a winding road path of
+    ``points_per_leg`` points a leg (the most `geo` keeps): the largest pages the field will see."""
+    rng = random.Random(seed)
+    routes = []
+    for k in range(teams):
+        depot = Location(60.17 + rng.uniform(-0.03, 0.03), 24.94 + rng.uniform(-0.06, 0.06))
+        team = Team(
+            team_id=f"TEAM-{k + 1:02d}",
+            members=("officer-a", "officer-b"),
+            start=depot,
+            end=depot,
+            shift=TimeWindow(hm("08:00"), hm("22:00")),
+            lunch=Break(TimeWindow(hm("12:00"), hm("14:00")), 30 * 60),
+        )
+        clock = hm("08:30")
+        visits, path, here = [], [depot], depot
+        for seq in range(1, stops + 1):
+            there = Location(here.lat + rng.uniform(-0.004, 0.004), here.lon + rng.uniform(-0.008, 0.008))
+            path += [
+                Location(
+                    here.lat + (there.lat - here.lat) * i / points_per_leg + rng.uniform(-2e-4, 2e-4),
+                    here.lon + (there.lon - here.lon) * i / points_per_leg + rng.uniform(-2e-4, 2e-4),
+                )
+                for i in range(1, points_per_leg)
+            ] + [there]
+            arrival = clock + 600
+            window = (arrival // 3600 * 3600, arrival // 3600 * 3600 + 3600)
+            visits.append(
+                Visit(
+                    seq=seq,
+                    case_id=f"CASE-{k:02d}-{seq:03d}",
+                    customer_id=f"CUST-{k:02d}{seq:05d}",
+                    address_kind="home",
+                    location=there,
+                    arrival=arrival,
+                    wait_s=0,
+                    service_start=arrival,
+                    departure=arrival + 1200,
+                    slot=Slot("presence", TimeWindow(*window), round(rng.uniform(0.1, 0.9), 2)),
+                    value=40.0,
+                    travel_s_from_previous=600,
+                    address=f"Mannerheimintie {seq + 10 * k}, 00100 Helsinki",
+                )
+            )
+            clock, here = arrival + 1200, there
+        routes.append(
+            TeamDay(
+                team=team,
+                start_time=hm("08:30"),
+                end_time=clock + 600,
+                visits=tuple(visits),
+                travel_s=600 * (stops + 1),
+                distance_m=2500.0 * (stops + 1),
+                path=(*path, depot),
+            )
+        )
+    return Plan(
+        plan_id="plan-big",
+        date=dt.date(2026, 12, 1),
+        timezone="Europe/Helsinki",
+        routes=tuple(routes),
+        dropped=(),
+        unresolved=(),
+        solver=SolverInfo("ortools", "ROUTING_SUCCESS", 30.0),
+        cases=teams * stops,
+    )
+
+
+@pytest.fixture
+def make_big_plan() -> Callable[..., Plan]:
+    """`build_big_plan`, for tests that need the largest realistic pages."""
+    return build_big_plan
