@@ -86,7 +86,7 @@ def _run_plan(
     cases, team_specs = service.load_inputs(cases_path, teams_path)
     with _progress() as progress:
         progress("road network", 0.0)
-        region = service.Region.load(osm, profiles=[t.profile for t in team_specs])
+        region = service.Region.load(osm, profiles=[t.profile for t in team_specs], country=country)
         teams = service.build_teams(team_specs, region, teams_path)
         timezone = resolve_timezone(tz, region.center)
         settings = DaySettings(
@@ -101,7 +101,7 @@ def _run_plan(
         if scheduler or workers or len(branches) > 1:
             tasks = partitions.split_by_branch(
                 cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
-                time_limit_s=time_limit, seed=seed,
+                time_limit_s=time_limit, seed=seed, country=country,
             )  # fmt: skip
             progress(f"{len(tasks)} branches", 0.0)
 

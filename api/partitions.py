@@ -56,6 +56,8 @@ class PartitionTask:
     settings: DaySettings
     time_limit_s: float
     seed: int | None = None
+    # The country the road network's speeds were built for (None: detected from the extract, as the parent did).
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ def split_by_branch(
     settings: DaySettings,
     time_limit_s: float,
     seed: int | None = None,
+    country: str | None = None,
 ) -> list[PartitionTask]:
     """One task per branch that has cases or teams, in branch order.
 
@@ -103,6 +106,7 @@ def split_by_branch(
             settings=settings,
             time_limit_s=time_limit_s,
             seed=seed,
+            country=country,
         )
         for branch in branches
     ]
@@ -111,7 +115,7 @@ def split_by_branch(
 def plan_partition(task: PartitionTask) -> PartitionResult:
     """Plan one branch (runs in a worker process). Raises on failure, so the executor can retry it."""
     started = time.perf_counter()
-    region = _worker_region(task.osm_path, task.profiles, task.cache_dir)
+    region = _worker_region(task.osm_path, task.profiles, task.cache_dir, task.country)
     loaded = time.perf_counter()
     run = plan_day(list(task.cases), list(task.teams), region, task.date, task.settings, task.time_limit_s, task.seed)
     return PartitionResult(
@@ -127,10 +131,10 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
 
 
 @functools.lru_cache(maxsize=2)
-def _worker_region(osm_path: Path, profiles: tuple[str, ...], cache_dir: Path | None) -> Region:
+def _worker_region(osm_path: Path, profiles: tuple[str, ...], cache_dir: Path | None, country: str | None) -> Region:
     """The region a worker process plans on, read from the on-disk cache by its first task and kept in the
     process for the next ones (a worker plans many branches of the same extract)."""
-    return Region.load(osm_path, profiles=profiles, cache_dir=cache_dir)
+    return Region.load(osm_path, profiles=profiles, cache_dir=cache_dir, country=country)
 
 
 def _failed(task: PartitionTask, error: BaseException, attempts: int) -> PartitionResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 from api.errors import InputFileError, RowProblem
 from api.files import TeamSpec, read_cases, read_teams
 from api.plan_json import plan_to_dict
-from api.settings import DaySettings
+from api.settings import DaySettings, max_snap_m, rush_hours, speed_overrides
 from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
 from geo.types import Location
@@ -43,8 +44,22 @@ class Region:
     geocoder: OfflineGeocoder
 
     @classmethod
-    def load(cls, osm_path: Path, profiles: Sequence[str] = ("car",), cache_dir: Path | None = None) -> Region:
-        networks = {p: load_network(osm_path, profile=p, cache_dir=cache_dir) for p in sorted(set(profiles))}
+    def load(
+        cls,
+        osm_path: Path,
+        profiles: Sequence[str] = ("car",),
+        cache_dir: Path | None = None,
+        country: str | None = None,
+    ) -> Region:
+        """One network per travel profile the teams use (speeds, snap limit from the settings)."""
+        country = country or os.environ.get("DOORSTEP_COUNTRY") or None
+        overrides, snap_m = speed_overrides(), max_snap_m()
+        networks = {
+            p: load_network(
+                osm_path, profile=p, cache_dir=cache_dir, country=country, speed_overrides=overrides, max_snap_m=snap_m
+            )
+            for p in sorted(set(profiles) or {"car"})
+        }
         return cls(osm_path, networks, OfflineGeocoder.from_osm(osm_path, cache_dir=cache_dir))
 
     @property
@@ -206,6 +221,7 @@ def plan_day(
                 legal=settings.legal,
                 time_limit_s=time_limit_s,
                 seed=seed,
+                hourly_factors={p: f.hourly for p, f in (settings.rush or rush_hours()).items()},
             )
         )
         routes, status, solve_s = output.routes, output.status, output.time_s

@@ -77,6 +77,9 @@ class SolveInput:
     legal: TimeWindow
     time_limit_s: float = 10.0
     seed: int | None = None
+    #: Per travel profile, 24 hourly travel-time factors (>= 1, see ``geo.traffic``): a trip to a visit is
+    #: multiplied by the factor of its slot's starting hour, the trip home by the day's peak factor.
+    hourly_factors: Mapping[str, Sequence[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +182,18 @@ class _Model:
 
         travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
         transit_index: dict[str, int] = {}
+        slot_hour = np.zeros(n_nodes, dtype=np.int64)
+        slot_hour[self.first_copy_node :] = [(c.slot.window.start // 3600) % 24 for c in self.copies]
+        #: Per profile, the travel-time factor of a trip *into* each node (see ``SolveInput.hourly_factors``).
+        self.node_factor: dict[str, np.ndarray] = {}
         for profile in sorted({t.profile for t in teams}):
-            travel = np.ceil(np.asarray(problem.travel[profile], dtype=np.float64)).astype(np.int64)
-            leg = travel[node_location[:, None], node_location[None, :]]
+            hourly = np.asarray((problem.hourly_factors or {}).get(profile, [1.0] * 24), dtype=np.float64)
+            factor = hourly[slot_hour]
+            factor[:n_teams] = 1.0
+            factor[n_teams : 2 * n_teams] = hourly.max()
+            self.node_factor[profile] = factor
+            base = np.asarray(problem.travel[profile], dtype=np.float64)
+            leg = np.ceil(base[node_location[:, None], node_location[None, :]] * factor[None, :]).astype(np.int64)
             transit = leg + service[:, None]
             # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
             cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
@@ -279,9 +291,11 @@ class _Model:
             index = self.routing.Start(v)
             start_time = solution.Value(self.time.CumulVar(index))
             stops: list[tuple[_Copy, int]] = []
+            nodes = [v]
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
-                copy = self.copies[self.manager.IndexToNode(index) - self.first_copy_node]
+                nodes.append(self.manager.IndexToNode(index))
+                copy = self.copies[nodes[-1] - self.first_copy_node]
                 stops.append((copy, solution.Value(self.time.CumulVar(index))))
                 index = solution.Value(self.routing.NextVar(index))
             end_time = solution.Value(self.time.CumulVar(index))
@@ -289,7 +303,12 @@ class _Model:
             rows = [problem.team_start_index[v]]
             rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
-            legs = [math.ceil(float(travel[a, b])) for a, b in itertools.pairwise(rows)]
+            nodes.append(len(problem.teams) + v)
+            factor = self.node_factor[team.profile]
+            legs = [
+                math.ceil(float(travel[a, b]) * float(factor[node]))
+                for (a, b), node in zip(itertools.pairwise(rows), nodes[1:], strict=True)
+            ]
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
             next_starts = [t for _, t in stops] + [end_time]
             placed = _place_break(team, departures, next_starts, legs, start_time, end_time)
