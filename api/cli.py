@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,5 +177,57 @@ def plan(
         _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
 
 
+bench_app = typer.Typer(help="Benchmarks of the planning engine.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("solomon")
+def bench_solomon(
+    data: Annotated[Path, typer.Option(help="Folder of Solomon-format instances (*.txt, best-knowns beside them).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the JSON results.")],
+    instances: Annotated[
+        str | None, typer.Option(help="Comma-separated instance names, e.g. R101,C201 (default: all).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Time budget per instance in seconds.")] = 10.0,
+    objective: Annotated[str, typer.Option(help="distance, or hierarchical (vehicles first).")] = "distance",
+) -> None:
+    """Solve Solomon/Gehring-Homberger instances with Doorstep's OR-Tools engine and score them."""
+    with _errors_to_exit():
+        names = [n for n in instances.split(",") if n.strip()] if instances else None
+        with _progress() as progress:
+            rows = service.bench_vrptw(data, names, time_limit, objective, progress=progress)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        table = Table(title=f"VRPTW, {objective} objective, {time_limit:g} s each")
+        for col in ("instance", "vehicles", "distance", "best known", "gap %", "feasible", "time s"):
+            table.add_column(col, justify="left" if col == "instance" else "right")
+        gaps: list[float] = []
+        for row in rows:
+            gap = row.get("gap_pct")
+            if isinstance(gap, float):
+                gaps.append(gap)
+            bks = row.get("bks_distance")
+            table.add_row(
+                str(row["instance"]),
+                str(row["vehicles"]),
+                f"{row['distance']:.1f}",
+                f"{bks:.1f}" if isinstance(bks, float) else "-",
+                f"{gap:.2f}" if isinstance(gap, float) else "-",
+                "yes" if row["feasible"] else "NO",
+                f"{row['time_s']:.1f}",
+            )
+        out.print(table)
+        if gaps:
+            out.print(f"mean gap to best known: {sum(gaps) / len(gaps):.2f}% over {len(gaps)} instance(s)")
+        infeasible = [str(r["instance"]) for r in rows if not r["feasible"]]
+        if infeasible:
+            out.print(f"[red]no feasible complete solution:[/] {', '.join(infeasible)}")
+        out.print(f"results: {out_file}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m api.cli
     app()

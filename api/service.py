@@ -290,3 +290,53 @@ def write_outputs(run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "o
 
 def _safe_name(team_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in team_id) or "team"
+
+
+def bench_vrptw(
+    data_dir: Path,
+    instances: Sequence[str] | None = None,
+    time_limit_s: float = 10.0,
+    objective: str = "distance",
+    progress: Progress = _quiet,
+) -> list[dict[str, object]]:
+    """Solve Solomon/Gehring-Homberger instances with the project's OR-Tools engine (``doorstep bench solomon``).
+
+    Each row has CONTRACTS.md's fields (``instance``, ``vehicles``, ``distance``, ``time_s``, ``routes``) and adds
+    ``feasible``/``violations`` from the independent evaluator, ``unserved`` customers, ``first_solution_s``,
+    and when best-known routes lie beside the instance, their re-scored ``bks_distance``, ``bks_vehicles``,
+    ``bks_feasible`` (False for the few that are infeasible with exact times) and ``gap_pct``.
+    """
+    from routing.solver_vrptw import solve_vrptw
+    from routing.vrptw import best_known_path, evaluate, find_instances, read_instance, read_routes
+
+    paths = find_instances(data_dir, instances)
+    rows: list[dict[str, object]] = []
+    for k, path in enumerate(paths):
+        progress(path.stem, k / len(paths))
+        instance = read_instance(path)
+        result = solve_vrptw(instance, time_limit_s, objective=objective)
+        score = evaluate(instance, result.routes)
+        row: dict[str, object] = {
+            "instance": instance.name,
+            "vehicles": score.vehicles,
+            "distance": score.distance,
+            "time_s": round(result.time_s, 3),
+            "routes": result.routes,
+            "feasible": score.feasible,
+            "violations": list(score.violations),
+            "unserved": result.unserved,
+            "first_solution_s": None if result.first_solution_s is None else round(result.first_solution_s, 3),
+            "objective": objective,
+        }
+        bks_path = best_known_path(path)
+        if bks_path is not None:
+            bks = evaluate(instance, read_routes(bks_path))
+            row |= {
+                "bks_vehicles": bks.vehicles,
+                "bks_distance": bks.distance,
+                "bks_feasible": bks.feasible,
+                "gap_pct": 100.0 * (score.distance / bks.distance - 1.0),
+            }
+        rows.append(row)
+    progress("done", 1.0)
+    return rows
