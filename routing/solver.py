@@ -20,15 +20,16 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geo.types import Location
-from routing.errors import SolverError
+from routing.construct import ConstructionInput, greedy_routes
+from routing.errors import InvalidInputError, SolverError
 from routing.model import Slot, Team, TeamDay, TimeWindow, Visit
 
-# One value point (a priority point times a probability) is worth VALUE_SCALE cost units: large enough that
-# rounding never flips a decision, small enough that totals stay far below 2**62.
-VALUE_SCALE = 1000
 # Travel cost in value points per hour of driving: a tie-breaker between plans that meet as many customers,
 # not a reason to skip a visit (a visit is worth tens of points).
 TRAVEL_VALUE_PER_HOUR = 6.0
+# One cost unit is one second of driving, so one value point (a priority point times a probability) is worth
+# VALUE_SCALE units: fine enough that rounding never flips a decision, far below 2**62 in total.
+VALUE_SCALE = round(3600 / TRAVEL_VALUE_PER_HOUR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,57 @@ class Candidate:
     address_kind: str = "home"
 
 
+FIRST_SOLUTION_STRATEGIES = {
+    "path_cheapest_arc": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
+    "local_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
+    "parallel_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
+    "savings": routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
+    "all_unperformed": routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED,
+}
+# Our own construction (routing.construct), handed to OR-Tools as the starting assignment.
+GREEDY = "greedy"
+METAHEURISTICS = {
+    "guided_local_search": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
+    "simulated_annealing": routing_enums_pb2.LocalSearchMetaheuristic.SIMULATED_ANNEALING,
+    "tabu_search": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
+    "greedy_descent": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """How the search runs; ``"auto"`` picks by problem size from the measurements in BENCHMARKS.md.
+
+    Parameters
+    ----------
+    first_solution
+        ``auto`` or a key of ``FIRST_SOLUTION_STRATEGIES``.
+    metaheuristic
+        A key of ``METAHEURISTICS``.
+    insertion_neighbors_ratio
+        For the cheapest-insertion constructions: the share of nearest neighbours considered (1 = all).
+    ls_neighbors_ratio
+        The share of nearest neighbours local search operators look at (1 = all); ``None`` = auto.
+    """
+
+    first_solution: str = "auto"
+    metaheuristic: str = "guided_local_search"
+    insertion_neighbors_ratio: float | None = None
+    ls_neighbors_ratio: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.first_solution not in ("auto", GREEDY, *FIRST_SOLUTION_STRATEGIES):
+            msg = f"unknown first solution strategy {self.first_solution!r}"
+            raise InvalidInputError(msg)
+        if self.metaheuristic not in METAHEURISTICS:
+            msg = f"unknown metaheuristic {self.metaheuristic!r}"
+            raise InvalidInputError(msg)
+        for ratio in (self.insertion_neighbors_ratio, self.ls_neighbors_ratio):
+            if ratio is not None and not (0.0 < ratio <= 1.0):
+                msg = f"neighbour ratios must be in (0, 1], got {ratio}"
+                raise InvalidInputError(msg)
+
+
 @dataclass(frozen=True, slots=True)
 class SolveInput:
     """Everything the solver needs, already validated and pre-filtered."""
@@ -77,6 +129,7 @@ class SolveInput:
     legal: TimeWindow
     time_limit_s: float = 10.0
     seed: int | None = None
+    search: SearchSettings = SearchSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +139,8 @@ class SolveOutput:
     status: str
     time_s: float
     objective_value: float
+    first_solution_s: float | None = None
+    first_objective: float | None = None
 
 
 _STATUS_NAMES = {
@@ -116,7 +171,25 @@ def solve(problem: SolveInput) -> SolveOutput:
     """
     started = time.perf_counter()
     model = _Model(problem)
-    solution = model.routing.SolveWithParameters(model.search_parameters())
+    params = model.search_parameters(time.perf_counter() - started)
+    first: list[tuple[float, float]] = []
+
+    def on_solution() -> None:
+        if not first:
+            first.append((time.perf_counter() - started, model.routing.CostVar().Max() / VALUE_SCALE))
+
+    model.routing.AddAtSolutionCallback(on_solution)
+    start = model.greedy_start() if model.first_solution_name() == GREEDY else None
+    if start is None and model.first_solution_name() == GREEDY:
+        params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES["local_cheapest_insertion"]
+    if start is not None:
+        first.append((time.perf_counter() - started, start.ObjectiveValue() / VALUE_SCALE))
+        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+        if solution is None:
+            # The budget ran out before local search returned: the construction is a valid plan.
+            solution = start
+    else:
+        solution = model.routing.SolveWithParameters(params)
     if solution is None:
         # All-unperformed is always feasible, so no solution means the model itself is wrong.
         msg = f"OR-Tools found no plan (status {model.status_name()})"
@@ -129,6 +202,8 @@ def solve(problem: SolveInput) -> SolveOutput:
         status=model.status_name(),
         time_s=time.perf_counter() - started,
         objective_value=solution.ObjectiveValue() / VALUE_SCALE,
+        first_solution_s=first[0][0] if first else None,
+        first_objective=first[0][1] if first else None,
     )
 
 
@@ -169,27 +244,29 @@ class _Model:
         service[self.first_copy_node :] = [cands[c.candidate].service_s for c in self.copies]
         self.service = service
 
-        best_p = [max(s.p_home for s in cand.slots) for cand in cands]
-        node_cost = np.zeros(n_nodes, dtype=np.int64)
-        for k, copy in enumerate(self.copies):
-            cand = cands[copy.candidate]
-            node_cost[self.first_copy_node + k] = round(
-                VALUE_SCALE * cand.value * (best_p[copy.candidate] - copy.slot.p_home)
-            )
+        best_p = np.array([max(s.p_home for s in cand.slots) for cand in cands])
+        value = np.array([cand.value for cand in cands])
+        copy_cand = np.array([c.candidate for c in self.copies], dtype=np.int64)
+        copy_p = np.array([c.slot.p_home for c in self.copies])
+        regret = np.zeros(n_nodes, dtype=np.int64)
+        regret[self.first_copy_node :] = np.rint(VALUE_SCALE * value[copy_cand] * (best_p[copy_cand] - copy_p))
 
-        travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
+        # One matrix per profile serves as the time transit and as the arc cost (a cost unit is one second;
+        # VALUE_SCALE puts value points on that scale): registering and converting a second node matrix cost
+        # as much again as the whole model at 1,000 cases (BENCHMARKS.md).
         transit_index: dict[str, int] = {}
         for profile in sorted({t.profile for t in teams}):
             travel = np.ceil(np.asarray(problem.travel[profile], dtype=np.float64)).astype(np.int64)
-            leg = travel[node_location[:, None], node_location[None, :]]
-            transit = leg + service[:, None]
-            # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
-            cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
+            transit = travel[node_location[:, None], node_location[None, :]] + service[:, None]
             transit_index[profile] = self.routing.RegisterTransitMatrix(transit.tolist())
-            cost_index = self.routing.RegisterTransitMatrix(cost.tolist())
             for v, team in enumerate(teams):
                 if team.profile == profile:
-                    self.routing.SetArcCostEvaluatorOfVehicle(cost_index, v)
+                    self.routing.SetArcCostEvaluatorOfVehicle(transit_index[profile], v)
+        # The slot regret of the chosen copy, summed along each route by a dimension whose span is costed.
+        regret_index = self.routing.RegisterUnaryTransitVector(regret.tolist())
+        self.routing.AddDimension(regret_index, 0, int(regret.sum()) + 1, True, "regret")
+        self.routing.GetDimensionOrDie("regret").SetSpanCostCoefficientForAllVehicles(1)
+        self.penalty = np.rint(VALUE_SCALE * value * best_p).astype(np.int64)
 
         horizon = 24 * 3600
         self.routing.AddDimensionWithVehicleTransits(
@@ -206,7 +283,9 @@ class _Model:
                 for k, c in enumerate(self.copies)
                 if c.candidate == ci
             ]
-            penalty = max(1, round(VALUE_SCALE * cand.value * best_p[ci]))
+            # The arc cost charges a visit its service seconds; the penalty carries them too, so only travel
+            # and the slot regret weigh against the value of the visit.
+            penalty = max(1, int(self.penalty[ci]) + cand.service_s)
             self.routing.AddDisjunction(indices, penalty, 1)
             if len(cand.allowed_teams) < n_teams:
                 for index in indices:
@@ -248,22 +327,78 @@ class _Model:
         caps = [big if t.max_visits is None else t.max_visits for t in teams]
         self.routing.AddDimensionWithVehicleCapacity(counter, 0, caps, True, "visits")
 
-    def search_parameters(self) -> pywrapcp.RoutingSearchParameters:
+    def search_parameters(self, spent_s: float = 0.0) -> pywrapcp.RoutingSearchParameters:
+        """Search parameters for this model; ``spent_s`` (model building) comes off the time budget."""
+        search = self.problem.search
         params = pywrapcp.DefaultRoutingSearchParameters()
-        # Parallel cheapest insertion is slow beyond about 1k nodes (DESIGN.md §4).
-        if len(self.copies) <= 1000:
-            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        else:
-            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        name = self.first_solution_name()
+        if name != GREEDY:
+            params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES[name]
+        params.local_search_metaheuristic = METAHEURISTICS[search.metaheuristic]
+        if search.insertion_neighbors_ratio is not None:
+            insertion = params.global_cheapest_insertion_first_solution_parameters
+            insertion.neighbors_ratio = search.insertion_neighbors_ratio
+            insertion.min_neighbors = 10
+        if search.ls_neighbors_ratio is not None:
+            params.ls_operator_neighbors_ratio = search.ls_neighbors_ratio
+            params.ls_operator_min_neighbors = 10
+        budget_ms = max(50, int(1000 * (self.problem.time_limit_s - spent_s)))
+        params.time_limit.FromMilliseconds(budget_ms)
         if self.problem.seed is not None:
             # A time-limited search is not reproducible; a solution count is. The time limit stays as a guard
             # for tiny days, where guided local search runs out of new solutions long before the count.
             params.solution_limit = 50 + 5 * len(self.problem.candidates)
-            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
-        else:
-            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
         return params
+
+    def first_solution_name(self) -> str:
+        """The construction to use: the setting, or for ``auto`` the measured best for this size."""
+        chosen = self.problem.search.first_solution
+        if chosen != "auto":
+            return chosen
+        # Measured (BENCHMARKS.md): our greedy start beats OR-Tools' constructions in value at the budget and
+        # comes back in well under a second, where theirs can use the whole budget and return nothing.
+        return GREEDY
+
+    def greedy_start(self) -> pywrapcp.Assignment | None:
+        """Routes from ``routing.construct`` as an OR-Tools assignment (``None`` if OR-Tools rejects them)."""
+        problem = self.problem
+        cands = problem.candidates
+        n_copies = len(self.copies)
+        allowed = np.zeros((len(problem.teams), n_copies), dtype=bool)
+        for k, copy in enumerate(self.copies):
+            allowed[list(cands[copy.candidate].allowed_teams), k] = True
+        int_travel = {
+            p: np.ceil(np.asarray(m, dtype=np.float64)).astype(np.int64)
+            for p, m in problem.travel.items()
+            if any(t.profile == p for t in problem.teams)
+        }
+        teams = problem.teams
+        data = ConstructionInput(
+            copy_row=self.node_location[self.first_copy_node :],
+            copy_start=np.array([c.window.start for c in self.copies], dtype=np.int64),
+            copy_end=np.array([c.window.end for c in self.copies], dtype=np.int64),
+            copy_service=self.service[self.first_copy_node :],
+            copy_value=np.array([cands[c.candidate].value * c.slot.p_home for c in self.copies]),
+            copy_group=np.array([c.candidate for c in self.copies], dtype=np.int64),
+            allowed=allowed,
+            travel=[int_travel[t.profile] for t in teams],
+            start_row=problem.team_start_index,
+            end_row=problem.team_end_index,
+            shift_start=[t.shift.start for t in teams],
+            shift_end=[t.shift.end for t in teams],
+            lunch=[
+                None if t.lunch is None else (t.lunch.window.start, t.lunch.window.end, t.lunch.duration_s)
+                for t in teams
+            ],
+            max_visits=[t.max_visits for t in teams],
+        )
+        routes = greedy_routes(data)
+        return self.assignment_from_copies(routes)
+
+    def assignment_from_copies(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
+        """An assignment visiting the given copy indices per team, or ``None`` when it breaks a constraint."""
+        indices = [[self.manager.NodeToIndex(self.first_copy_node + k) for k in route] for route in routes]
+        return self.routing.ReadAssignmentFromRoutes(indices, True)
 
     def status_name(self) -> str:
         return _STATUS_NAMES.get(int(self.routing.status()), str(self.routing.status()))
