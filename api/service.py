@@ -21,9 +21,10 @@ from geo.geocoder import OfflineGeocoder
 from geo.types import Location
 from routing.candidates import SlotPolicy, build_candidates
 from routing.check import Violation, check_plan
+from routing.decompose import solve_decomposed
 from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import PresencePrior, day_type
-from routing.solver import SolveInput, solve
+from routing.solver import SolveInput
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: called as a run moves through its stages."""
@@ -195,7 +196,7 @@ def plan_day(
 
     progress("solving", 0.4)
     if candidates:
-        output = solve(
+        output = solve_decomposed(
             SolveInput(
                 teams=tuple(teams),
                 team_start_index=tuple(start_rows),

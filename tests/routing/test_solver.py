@@ -257,3 +257,66 @@ def test_team_with_fewer_than_two_members_is_rejected_by_name(members: tuple[str
     """A team of fewer than two officers cannot be built, and the error names the team."""
     with pytest.raises(InfeasibleTeamError, match="team SOLO"):
         Team("SOLO", members, ORIGIN, ORIGIN, TimeWindow(9 * H, 17 * H))
+
+
+def test_decomposed_day_keeps_every_case_once_and_passes_the_checker() -> None:
+    """Split into parts of at most ~30 copies, 25 cases and 4 teams give a plan with no rule broken."""
+    from routing.decompose import partition, solve_decomposed
+
+    teams = [make_team(f"T{k}", lunch=Break(TimeWindow(12 * H, 14 * H), 30 * 60)) for k in range(4)]
+    problem, cases, points = make_problem(25, teams)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=3.0)
+    parts = partition(problem, max_part_copies=30)
+    # 25 cases x 3 slots = 75 copies -> ceil(75 / 30) = 3 parts asked; teams go in groups of ceil(4 / 3) = 2,
+    # so two parts of two teams; each case in exactly one part.
+    assert len(parts) == 2
+    placed = sorted(i for _, cands in parts for i in cands)
+    assert placed == list(range(25))
+    assert sorted(v for team_ids, _ in parts for v in team_ids) == [0, 1, 2, 3]
+    out = solve_decomposed(problem, max_part_copies=30)
+    assert out.time_s <= 3.0 + 1.5
+    visited = [v.case_id for r in out.routes for v in r.visits]
+    assert len(visited) == len(set(visited))
+    assert sorted([*visited, *out.unperformed]) == sorted(c.case_id for c in cases)
+    import datetime as dt
+
+    from routing.model import Dropped
+
+    plan = Plan(
+        "p",
+        dt.date(2026, 12, 1),
+        "Europe/Helsinki",
+        out.routes,
+        tuple(Dropped(cid, "not_worth_detour", "-") for cid in out.unperformed),
+        (),
+        SolverInfo("ortools", out.status, out.time_s),
+    )
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    assert len(visited) >= 12  # four 9-hour shifts easily hold half of 25 twenty-minute visits
+
+
+def test_partition_respects_allowed_teams() -> None:
+    """A case only one team may visit (skills) lands in that team's part."""
+    from routing.decompose import partition
+
+    teams = [make_team(f"T{k}") for k in range(3)]
+    teams[2] = make_team("T2", skills=frozenset({"legal"}))
+    skills = {k: frozenset({"legal"}) for k in range(0, 30, 3)}
+    problem, _cases, _points = make_problem(30, teams, skills=skills)
+    for team_ids, cands in partition(problem, max_part_copies=20):
+        for i in cands:
+            assert set(problem.candidates[i].allowed_teams) & set(team_ids)
+
+
+def test_greedy_start_respects_windows_breaks_and_caps() -> None:
+    """The construction alone (no local search) already gives a plan the checker accepts."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    teams = [make_team("T1", lunch=lunch, max_visits=4), make_team("T2", shift=TimeWindow(12 * H, 21 * H))]
+    problem, cases, points = make_problem(12, teams)
+    from routing.solver import SearchSettings
+
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=0.05, search=SearchSettings(first_solution="greedy"))
+    plan, unperformed = as_plan(problem, cases)
+    assert len(plan.routes[0].visits) <= 4
+    assert len(unperformed) < 12
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
