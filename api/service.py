@@ -22,7 +22,8 @@ from geo.types import Location
 from routing.candidates import SlotPolicy, build_candidates
 from routing.check import Violation, check_plan
 from routing.decompose import solve_decomposed
-from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
+from routing.history import VisitRules, allowances, summarize
+from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import PresencePrior, day_type
 from routing.solver import SolveInput
 
@@ -168,8 +169,16 @@ def plan_day(
     seed: int | None = None,
     presence: PresencePrior | None = None,
     progress: Progress = _quiet,
+    history: Sequence[Outcome] = (),
+    rules: VisitRules | None = None,
 ) -> PlanRun:
-    """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result."""
+    """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
+
+    ``history`` (past outcomes) feeds the visit caps and the cool-down after a refusal (``rules``, default
+    ``VisitRules()``): customers over a cap or in a cool-down are dropped before solving, and a customer with
+    more open cases than visits left today gets a cap inside the solver.
+    """
+    rules = rules or VisitRules()
     presence = presence or PresencePrior.load_default()
     progress("geocoding", 0.0)
     located, unresolved = locate_cases(cases, region)
@@ -190,9 +199,22 @@ def plan_day(
     progress("candidates", 0.35)
     policy = SlotPolicy(legal=settings.legal)
     kind = day_type(date, settings.country)
+    seen = summarize(history, cases, date, settings.timezone)
+    open_cases = [c for c in located if c.state != "closed"]
+    caps, held_back = allowances(open_cases, seen, date, rules)
+    held_ids = {d.case_id for d in held_back}
     candidates, dropped = build_candidates(
-        located, case_rows, teams, start_rows, end_rows, travel, presence, kind, policy
+        [c for c in located if c.case_id not in held_ids],
+        case_rows,
+        teams,
+        start_rows,
+        end_rows,
+        travel,
+        presence,
+        kind,
+        policy,
     )
+    dropped = [*dropped, *held_back]
 
     progress("solving", 0.4)
     if candidates:
@@ -206,6 +228,7 @@ def plan_day(
                 legal=settings.legal,
                 time_limit_s=time_limit_s,
                 seed=seed,
+                customer_caps=caps,
             )
         )
         routes, status, solve_s = output.routes, output.status, output.time_s
@@ -235,7 +258,7 @@ def plan_day(
     # The checker sees each case where it was placed, so a stop's location is checked too.
     located_by_id = {c.case_id: c for c in located}
     checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
-    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal)
+    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal, history=seen, rules=rules)
     progress("done", 1.0)
     return PlanRun(plan, list(cases), list(teams), violations)
 

@@ -39,6 +39,8 @@ class ConstructionInput:
         Per team, ``None`` or (window start, window end, duration).
     max_visits
         Per team, ``None`` for no cap.
+    copy_customer, customer_cap
+        Optional: the customer of each copy, and the visits each customer may still get today.
     """
 
     copy_row: np.ndarray
@@ -55,6 +57,8 @@ class ConstructionInput:
     shift_end: Sequence[int]
     lunch: Sequence[tuple[int, int, int] | None]
     max_visits: Sequence[int | None]
+    copy_customer: np.ndarray | None = None
+    customer_cap: np.ndarray | None = None
 
 
 def greedy_routes(data: ConstructionInput) -> list[list[int]]:
@@ -68,6 +72,12 @@ def greedy_routes(data: ConstructionInput) -> list[list[int]]:
     break_taken = np.array([lunch is None for lunch in data.lunch])
     active = np.ones(n_teams, dtype=bool)
     value = np.maximum(data.copy_value, 1e-9)
+    customer = data.copy_customer if data.copy_customer is not None else np.zeros(len(data.copy_row), dtype=np.int64)
+    budget = (
+        data.customer_cap.copy()
+        if data.customer_cap is not None
+        else np.full(int(customer.max(initial=0)) + 1, len(data.copy_row), dtype=np.int64)
+    )
     while active.any():
         v = int(np.flatnonzero(active)[np.argmin(now[active])])
         cap = data.max_visits[v]
@@ -75,7 +85,7 @@ def greedy_routes(data: ConstructionInput) -> list[list[int]]:
             active[v] = False
             continue
         travel = data.travel[v]
-        usable = data.allowed[v] & group_open[data.copy_group]
+        usable = data.allowed[v] & group_open[data.copy_group] & (budget[customer] > 0)
         if not usable.any():
             active[v] = False
             continue
@@ -115,6 +125,7 @@ def greedy_routes(data: ConstructionInput) -> list[list[int]]:
         chosen = int(idx[best])
         routes[v].append(chosen)
         group_open[data.copy_group[chosen]] = False
+        budget[customer[chosen]] -= 1
         if use_b[best]:
             break_taken[v] = True
         now[v] = int(begin[best] + service[best])

@@ -67,6 +67,13 @@ def partition(problem: SolveInput, max_part_copies: int = MAX_PART_COPIES) -> li
         p = open_parts[0] if open_parts else int(order[0])
         chosen[i] = p
         load[p] += 1
+    # A customer's daily cap is one constraint, so all of a capped customer's cases share a part (the first's).
+    home_part: dict[str, int] = {}
+    for i, cand in enumerate(problem.candidates):
+        if cand.customer_id in problem.customer_caps:
+            part = home_part.setdefault(cand.customer_id, int(chosen[i]))
+            if np.isfinite(part_reach[part, i]):
+                chosen[i] = part
     return [(teams_of[p], np.flatnonzero(chosen == p).tolist()) for p in range(n_parts)]
 
 

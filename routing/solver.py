@@ -14,7 +14,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -130,6 +130,8 @@ class SolveInput:
     time_limit_s: float = 10.0
     seed: int | None = None
     search: SearchSettings = SearchSettings()
+    customer_caps: Mapping[str, int] = field(default_factory=dict)
+    """Visits still allowed today per customer, where fewer than the customer's candidate cases (caps)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +278,7 @@ class _Model:
         self._add_windows_and_shifts()
         self._add_breaks()
         self._add_max_visits()
+        self._add_customer_caps()
 
         for ci, cand in enumerate(cands):
             indices = [
@@ -316,6 +319,20 @@ class _Model:
                 lunch.window.start, lunch.window.end - lunch.duration_s, lunch.duration_s, False, f"lunch {v}"
             )
             self.time.SetBreakIntervalsOfVehicle([interval], v, node_visit_transits)
+
+    def _add_customer_caps(self) -> None:
+        """At most ``cap`` visits to a customer today, over all of the customer's cases and their copies."""
+        caps = self.problem.customer_caps
+        if not caps:
+            return
+        solver = self.routing.solver()
+        by_customer: dict[str, list[int]] = {}
+        for k, copy in enumerate(self.copies):
+            customer = self.problem.candidates[copy.candidate].customer_id
+            if customer in caps:
+                by_customer.setdefault(customer, []).append(self.manager.NodeToIndex(self.first_copy_node + k))
+        for customer, indices in by_customer.items():
+            solver.Add(solver.Sum([self.routing.ActiveVar(i) for i in indices]) <= caps[customer])
 
     def _add_max_visits(self) -> None:
         teams = self.problem.teams
@@ -373,6 +390,9 @@ class _Model:
             if any(t.profile == p for t in problem.teams)
         }
         teams = problem.teams
+        customer_index: dict[str, int] = {}
+        for cand in cands:
+            customer_index.setdefault(cand.customer_id, len(customer_index))
         data = ConstructionInput(
             copy_row=self.node_location[self.first_copy_node :],
             copy_start=np.array([c.window.start for c in self.copies], dtype=np.int64),
@@ -391,6 +411,11 @@ class _Model:
                 for t in teams
             ],
             max_visits=[t.max_visits for t in teams],
+            copy_customer=np.array([customer_index[cands[c.candidate].customer_id] for c in self.copies]),
+            customer_cap=np.array(
+                [problem.customer_caps.get(cid, len(customer_index) + n_copies) for cid in customer_index],
+                dtype=np.int64,
+            ),
         )
         routes = greedy_routes(data)
         return self.assignment_from_copies(routes)
