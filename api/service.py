@@ -19,7 +19,7 @@ from api.settings import DaySettings
 from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
 from geo.types import Location
-from routing.candidates import SlotPolicy, build_candidates
+from routing.candidates import SlotPolicy, build_candidates, relabel_anytime
 from routing.check import Violation, check_plan
 from routing.decompose import solve_decomposed
 from routing.history import VisitRules, allowances, summarize
@@ -231,7 +231,23 @@ def plan_day(
                 customer_caps=caps,
             )
         )
-        routes, status, solve_s = output.routes, output.status, output.time_s
+        segment_of = {c.case_id: c.segment for c in located}
+        routes = tuple(
+            dataclasses.replace(
+                route,
+                visits=tuple(
+                    dataclasses.replace(
+                        v,
+                        slot=relabel_anytime(
+                            v.slot, v.service_start, segment_of[v.case_id], presence, kind, settings.legal
+                        ),
+                    )
+                    for v in route.visits
+                ),
+            )
+            for route in output.routes
+        )
+        status, solve_s = output.status, output.time_s
         not_worth = [
             Dropped(cid, "not_worth_detour", "the planner found better use of the teams' time")
             for cid in output.unperformed
