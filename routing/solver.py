@@ -132,6 +132,8 @@ class SolveInput:
     search: SearchSettings = SearchSettings()
     customer_caps: Mapping[str, int] = field(default_factory=dict)
     """Visits still allowed today per customer, where fewer than the customer's candidate cases (caps)."""
+    initial: tuple[tuple[tuple[str, int], ...], ...] | None = None
+    """Warm start: per team, (case_id, planned service start) in order, e.g. the previous plan's routes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,9 @@ def solve(problem: SolveInput) -> SolveOutput:
             first.append((time.perf_counter() - started, model.routing.CostVar().Max() / VALUE_SCALE))
 
     model.routing.AddAtSolutionCallback(on_solution)
-    start = model.greedy_start() if model.first_solution_name() == GREEDY else None
+    start = model.warm_start() if problem.initial is not None else None
+    if start is None and model.first_solution_name() == GREEDY:
+        start = model.greedy_start()
     if start is None and model.first_solution_name() == GREEDY:
         params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES["local_cheapest_insertion"]
     if start is not None:
@@ -387,6 +391,30 @@ class _Model:
         # Measured (BENCHMARKS.md): our greedy start beats OR-Tools' constructions in value at the budget and
         # comes back in well under a second, where theirs can use the whole budget and return nothing.
         return GREEDY
+
+    def warm_start(self) -> pywrapcp.Assignment | None:
+        """The ``initial`` routes as an assignment: each case on the copy whose window holds its planned start.
+
+        Cases no longer plannable are skipped; ``None`` when OR-Tools rejects what is left.
+        """
+        initial = self.problem.initial
+        assert initial is not None
+        copies_of: dict[str, list[int]] = {}
+        for k, copy in enumerate(self.copies):
+            copies_of.setdefault(self.problem.candidates[copy.candidate].case_id, []).append(k)
+        routes: list[list[int]] = []
+        used: set[str] = set()
+        for v in range(len(self.problem.teams)):
+            route: list[int] = []
+            for case_id, planned in initial[v] if v < len(initial) else ():
+                options = copies_of.get(case_id, [])
+                inside = [k for k in options if self.copies[k].window.contains(planned)]
+                if case_id in used or not inside:
+                    continue
+                route.append(max(inside, key=lambda k: self.copies[k].slot.p_home))
+                used.add(case_id)
+            routes.append(route)
+        return self.assignment_from_copies(routes)
 
     def greedy_start(self) -> pywrapcp.Assignment | None:
         """Routes from ``routing.construct`` as an OR-Tools assignment (``None`` if OR-Tools rejects them)."""
