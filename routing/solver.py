@@ -132,6 +132,10 @@ class SolveInput:
     search: SearchSettings = SearchSettings()
     customer_caps: Mapping[str, int] = field(default_factory=dict)
     """Visits still allowed today per customer, where fewer than the customer's candidate cases (caps)."""
+    workload_balance: int = 0
+    """Optional balance term: cost per second of service time of the busiest team (0 = off). One unit weighs as
+    one second of driving, so 1 makes an extra second at the door for the busiest team as costly as a second of
+    driving; the term only moves visits between teams, it never drops a visit worth tens of points."""
     initial: tuple[tuple[tuple[str, int], ...], ...] | None = None
     """Warm start: per team, (case_id, planned service start) in order, e.g. the previous plan's routes."""
 
@@ -293,6 +297,12 @@ class _Model:
         self._add_breaks()
         self._add_max_visits()
         self._add_customer_caps()
+        if problem.workload_balance > 0:
+            # The global span of a dimension that starts at 0 and adds each visit's service time is the busiest
+            # team's time at the door: costing it spreads the work.
+            work_index = self.routing.RegisterUnaryTransitVector(self.service.tolist())
+            self.routing.AddDimension(work_index, 0, int(self.service.sum()) + 1, True, "workload")
+            self.routing.GetDimensionOrDie("workload").SetGlobalSpanCostCoefficient(problem.workload_balance)
 
         for ci, cand in enumerate(cands):
             indices = [

@@ -320,3 +320,17 @@ def test_greedy_start_respects_windows_breaks_and_caps() -> None:
     assert len(plan.routes[0].visits) <= 4
     assert len(unperformed) < 12
     assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_workload_balance_spreads_visits_between_teams() -> None:
+    """Two teams at one depot, six cases in a row: without the term one team takes all; with it, 3 and 3."""
+    teams = [make_team("T1"), make_team("T2")]
+    whole_day = [Slot("presence", TimeWindow(9 * H, 17 * H), 0.5)]
+    problem, _cases, _points = make_problem(5, teams, slots_for={k: whole_day for k in range(5)})
+    # Five grid points in one row 1 km apart: one team chaining them drives less than two teams splitting them.
+    free = solve(problem)
+    loads = sorted(len(r.visits) for r in free.routes)
+    assert loads == [0, 5]
+    balanced = solve(dataclasses.replace(problem, workload_balance=5))
+    loads = sorted(len(r.visits) for r in balanced.routes)
+    assert loads == [2, 3]
