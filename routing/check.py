@@ -170,8 +170,12 @@ def _route(
             add("branch", f"visit {cid} belongs to branch {case.branch!r}, team to {team.branch!r}", cid)
         if case.pin_team is not None and case.pin_team != tid:
             add("pin_team", f"visit {cid} is pinned to team {case.pin_team}", cid)
-        if case.location is not None and visit.location != case.location:
-            add("location", f"visit {cid} is not at the case's location", cid)
+        if visit.address_kind not in ("home", "work", "registered"):
+            add("location", f"visit {cid} has an unknown address kind {visit.address_kind!r}", cid)
+        else:
+            expected = case.location_of(visit.address_kind)
+            if (case.location is not None or visit.address_kind != "home") and visit.location != expected:
+                add("location", f"visit {cid} is not at the case's {visit.address_kind} address", cid)
 
     found.extend(_timeline(route, leg_seconds, tol))
     return found

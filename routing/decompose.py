@@ -32,7 +32,7 @@ def partition(problem: SolveInput, max_part_copies: int = MAX_PART_COPIES) -> li
     Every candidate lands in a part that holds at least one team allowed to visit it.
     """
     n_teams = len(problem.teams)
-    n_copies = sum(len(c.slots) for c in problem.candidates)
+    n_copies = sum(len(c.slots) + sum(len(a.slots) for a in c.alternatives) for c in problem.candidates)
     n_parts = min(n_teams, math.ceil(n_copies / max_part_copies))
     if n_parts <= 1:
         return [(list(range(n_teams)), list(range(len(problem.candidates))))]
@@ -106,6 +106,7 @@ def subproblem(problem: SolveInput, teams: Sequence[int], cands: Sequence[int], 
         {problem.team_start_index[v] for v in teams}
         | {problem.team_end_index[v] for v in teams}
         | {problem.candidates[i].location_index for i in cands}
+        | {alt.location_index for i in cands for alt in problem.candidates[i].alternatives}
     )
     row_of = {r: k for k, r in enumerate(rows)}
     index = np.array(rows, dtype=np.int64)
@@ -115,6 +116,10 @@ def subproblem(problem: SolveInput, teams: Sequence[int], cands: Sequence[int], 
         dataclasses.replace(
             problem.candidates[i],
             location_index=row_of[problem.candidates[i].location_index],
+            alternatives=tuple(
+                dataclasses.replace(alt, location_index=row_of[alt.location_index])
+                for alt in problem.candidates[i].alternatives
+            ),
             allowed_teams=tuple(local_team[v] for v in problem.candidates[i].allowed_teams if v in local_team),
         )
         for i in cands

@@ -52,6 +52,11 @@ class Candidate:
         Candidate slots, each already cut to the legal hours; at least one.
     allowed_teams
         Indices of the teams that may visit (branch, skills, pin); at least one.
+    address_kind
+        Which of the customer's addresses ``location`` is (``home``, ``work``, ``registered``).
+    alternatives
+        Other addresses of the same case, each with its own slots and presence: all copies of all addresses form
+        one disjunction, so at most one visit is made, at whichever address and hour is worth most.
     """
 
     case_id: str
@@ -64,6 +69,22 @@ class Candidate:
     slots: tuple[Slot, ...]
     allowed_teams: tuple[int, ...]
     address_kind: str = "home"
+    alternatives: tuple[Alternative, ...] = ()
+
+    def places(self) -> tuple[Candidate | Alternative, ...]:
+        """The case's own address first, then its alternatives."""
+        return (self, *self.alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another address of a case (work, registered residence) with its own slots and P(home) there."""
+
+    location_index: int
+    location: Location
+    address: str | None
+    address_kind: str
+    slots: tuple[Slot, ...]
 
 
 FIRST_SOLUTION_STRATEGIES = {
@@ -232,6 +253,10 @@ class _Copy:
     candidate: int
     slot: Slot
     window: TimeWindow
+    location_index: int
+    location: Location
+    address: str | None
+    address_kind: str
 
 
 class _Model:
@@ -242,7 +267,10 @@ class _Model:
         teams = problem.teams
         n_teams = len(teams)
         self.copies = [
-            _Copy(ci, slot, slot.window) for ci, cand in enumerate(problem.candidates) for slot in cand.slots
+            _Copy(ci, slot, slot.window, place.location_index, place.location, place.address, place.address_kind)
+            for ci, cand in enumerate(problem.candidates)
+            for place in cand.places()
+            for slot in place.slots
         ]
         # Node layout: one start and one end node per team, then one node per copy.
         self.first_copy_node = 2 * n_teams
@@ -254,9 +282,7 @@ class _Model:
 
         cands = problem.candidates
         node_location = np.array(
-            list(problem.team_start_index)
-            + list(problem.team_end_index)
-            + [cands[c.candidate].location_index for c in self.copies],
+            list(problem.team_start_index) + list(problem.team_end_index) + [c.location_index for c in self.copies],
             dtype=np.int64,
         )
         self.node_location = node_location
@@ -264,7 +290,7 @@ class _Model:
         service[self.first_copy_node :] = [cands[c.candidate].service_s for c in self.copies]
         self.service = service
 
-        best_p = np.array([max(s.p_home for s in cand.slots) for cand in cands])
+        best_p = np.array([max(s.p_home for p in cand.places() for s in p.slots) for cand in cands])
         value = np.array([cand.value for cand in cands])
         copy_cand = np.array([c.candidate for c in self.copies], dtype=np.int64)
         copy_p = np.array([c.slot.p_home for c in self.copies])
@@ -497,7 +523,7 @@ class _Model:
             end_time = solution.Value(self.time.CumulVar(index))
 
             rows = [problem.team_start_index[v]]
-            rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
+            rows += [c.location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
             legs = [math.ceil(float(travel[a, b])) for a, b in itertools.pairwise(rows)]
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
@@ -521,8 +547,8 @@ class _Model:
                         seq=k + 1,
                         case_id=cand.case_id,
                         customer_id=cand.customer_id,
-                        address_kind=cand.address_kind,
-                        location=cand.location,
+                        address_kind=copy.address_kind,
+                        location=copy.location,
                         arrival=arrival,
                         wait_s=service_start - arrival,
                         service_start=service_start,
@@ -530,7 +556,7 @@ class _Model:
                         slot=copy.slot,
                         value=cand.value,
                         travel_s_from_previous=legs[k],
-                        address=cand.address,
+                        address=copy.address,
                     )
                 )
                 visited.add(cand.case_id)

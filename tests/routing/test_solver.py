@@ -334,3 +334,37 @@ def test_workload_balance_spreads_visits_between_teams() -> None:
     balanced = solve(dataclasses.replace(problem, workload_balance=5))
     loads = sorted(len(r.visits) for r in balanced.routes)
     assert loads == [2, 3]
+
+
+def test_alternative_addresses_share_one_disjunction_and_the_better_one_wins() -> None:
+    """Home (P 0.2 at 17-18) or work (P 0.8 at 10-11) for 3 cases: one visit each, at work; checker agrees.
+
+    Three 20-minute visits with 1-2 km between them start by 10:45, inside the 10-11 window (a fourth would not).
+    """
+    from routing.solver import Alternative
+
+    home_slot = [Slot("presence", TimeWindow(17 * H, 18 * H), 0.2)]
+    problem, cases, points = make_problem(8, [make_team()], slots_for={k: home_slot for k in range(8)})
+    # Cases 0-2 also have a work address: the grid point of case k + 4 (a real point of the matrix).
+    cands = list(problem.candidates)
+    new_cases = list(cases)
+    for k in range(3):
+        work_row = cands[k + 4].location_index
+        work = Alternative(
+            work_row, points[work_row], "work address", "work", (Slot("presence", TimeWindow(10 * H, 11 * H), 0.8),)
+        )
+        cands[k] = dataclasses.replace(cands[k], alternatives=(work,))
+        new_cases[k] = dataclasses.replace(cases[k], work_location=points[work_row], work_address="work address")
+    problem = dataclasses.replace(problem, candidates=tuple(cands[:3]))
+    new_cases = new_cases[:3]
+    plan, unperformed = as_plan(problem, new_cases)
+    visits = plan.routes[0].visits
+    assert unperformed == []
+    assert sorted(v.case_id for v in visits) == ["C0", "C1", "C2"]  # one visit per case, not two
+    assert {v.address_kind for v in visits} == {"work"}
+    assert all(10 * H <= v.service_start <= 11 * H for v in visits)
+    assert check_plan(plan, new_cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    # The checker rejects a work visit for a case without a work address.
+    bare = [dataclasses.replace(c, work_location=None) for c in new_cases]
+    codes = {v.code for v in check_plan(plan, bare, problem.teams, leg_seconds_for(points), LEGAL)}
+    assert codes == {"location"}
