@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["ConstructionInput", "greedy_routes"]
+if TYPE_CHECKING:
+    from routing.model import Slot
+    from routing.solver import Alternative, Candidate, SolveInput
+
+__all__ = ["ConstructionInput", "construction_input", "greedy_routes"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,10 +68,16 @@ class ConstructionInput:
 
 def greedy_routes(data: ConstructionInput) -> list[list[int]]:
     """Copy indices visited by each team, in order."""
+    return greedy_plan(data)[0]
+
+
+def greedy_plan(data: ConstructionInput) -> tuple[list[list[int]], list[tuple[int, int] | None]]:
+    """Copy indices visited by each team, in order, and each team's break as (start, visits before it)."""
     n_teams = len(data.start_row)
     n_groups = int(data.copy_group.max()) + 1 if len(data.copy_group) else 0
     group_open = np.ones(n_groups, dtype=bool)
     routes: list[list[int]] = [[] for _ in range(n_teams)]
+    breaks: list[tuple[int, int] | None] = [None] * n_teams
     now = np.array(data.shift_start, dtype=np.int64)
     row = np.array(data.start_row, dtype=np.int64)
     break_taken = np.array([lunch is None for lunch in data.lunch])
@@ -128,6 +139,57 @@ def greedy_routes(data: ConstructionInput) -> list[list[int]]:
         budget[customer[chosen]] -= 1
         if use_b[best]:
             break_taken[v] = True
+            assert lunch is not None
+            breaks[v] = (max(int(now[v]), lunch[0]), len(routes[v]) - 1)
         now[v] = int(begin[best] + service[best])
         row[v] = int(data.copy_row[chosen])
-    return routes
+    for v, lunch in enumerate(data.lunch):
+        if lunch is not None and not break_taken[v]:
+            # Every choice kept room for the break after the last visit (or before leaving, on an empty day).
+            breaks[v] = (max(int(now[v]), lunch[0]), len(routes[v]))
+    return routes, breaks
+
+
+def construction_input(
+    problem: SolveInput,
+) -> tuple[ConstructionInput, list[tuple[int, Candidate | Alternative, Slot]]]:
+    """The arrays for ``greedy_routes`` and the copies they index: (candidate index, place, slot), in the
+    solver's node order (each candidate's own address, then its alternatives, slot by slot)."""
+    cands = problem.candidates
+    copies = [(ci, place, slot) for ci, cand in enumerate(cands) for place in cand.places() for slot in place.slots]
+    teams = problem.teams
+    allowed = np.zeros((len(teams), len(copies)), dtype=bool)
+    for k, (ci, _place, _slot) in enumerate(copies):
+        allowed[list(cands[ci].allowed_teams), k] = True
+    int_travel = {
+        p: np.ceil(np.asarray(m, dtype=np.float64)).astype(np.int64)
+        for p, m in problem.travel.items()
+        if any(t.profile == p for t in teams)
+    }
+    customer_index: dict[str, int] = {}
+    for cand in cands:
+        customer_index.setdefault(cand.customer_id, len(customer_index))
+    data = ConstructionInput(
+        copy_row=np.array([place.location_index for _ci, place, _slot in copies], dtype=np.int64),
+        copy_start=np.array([slot.window.start for _ci, _place, slot in copies], dtype=np.int64),
+        copy_end=np.array([slot.window.end for _ci, _place, slot in copies], dtype=np.int64),
+        copy_service=np.array([cands[ci].service_s for ci, _place, _slot in copies], dtype=np.int64),
+        copy_value=np.array([cands[ci].value * slot.p_home for ci, _place, slot in copies]),
+        copy_group=np.array([ci for ci, _place, _slot in copies], dtype=np.int64),
+        allowed=allowed,
+        travel=[int_travel[t.profile] for t in teams],
+        start_row=problem.team_start_index,
+        end_row=problem.team_end_index,
+        shift_start=[t.shift.start for t in teams],
+        shift_end=[t.shift.end for t in teams],
+        lunch=[
+            None if t.lunch is None else (t.lunch.window.start, t.lunch.window.end, t.lunch.duration_s) for t in teams
+        ],
+        max_visits=[t.max_visits for t in teams],
+        copy_customer=np.array([customer_index[cands[ci].customer_id] for ci, _place, _slot in copies], dtype=np.int64),
+        customer_cap=np.array(
+            [problem.customer_caps.get(cid, len(customer_index) + len(copies)) for cid in customer_index],
+            dtype=np.int64,
+        ),
+    )
+    return data, copies

@@ -20,7 +20,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geo.types import Location
-from routing.construct import ConstructionInput, greedy_routes
+from routing.construct import construction_input, greedy_routes
 from routing.errors import InvalidInputError, SolverError
 from routing.model import Slot, Team, TeamDay, TimeWindow, Visit
 
@@ -454,47 +454,9 @@ class _Model:
 
     def greedy_start(self) -> pywrapcp.Assignment | None:
         """Routes from ``routing.construct`` as an OR-Tools assignment (``None`` if OR-Tools rejects them)."""
-        problem = self.problem
-        cands = problem.candidates
-        n_copies = len(self.copies)
-        allowed = np.zeros((len(problem.teams), n_copies), dtype=bool)
-        for k, copy in enumerate(self.copies):
-            allowed[list(cands[copy.candidate].allowed_teams), k] = True
-        int_travel = {
-            p: np.ceil(np.asarray(m, dtype=np.float64)).astype(np.int64)
-            for p, m in problem.travel.items()
-            if any(t.profile == p for t in problem.teams)
-        }
-        teams = problem.teams
-        customer_index: dict[str, int] = {}
-        for cand in cands:
-            customer_index.setdefault(cand.customer_id, len(customer_index))
-        data = ConstructionInput(
-            copy_row=self.node_location[self.first_copy_node :],
-            copy_start=np.array([c.window.start for c in self.copies], dtype=np.int64),
-            copy_end=np.array([c.window.end for c in self.copies], dtype=np.int64),
-            copy_service=self.service[self.first_copy_node :],
-            copy_value=np.array([cands[c.candidate].value * c.slot.p_home for c in self.copies]),
-            copy_group=np.array([c.candidate for c in self.copies], dtype=np.int64),
-            allowed=allowed,
-            travel=[int_travel[t.profile] for t in teams],
-            start_row=problem.team_start_index,
-            end_row=problem.team_end_index,
-            shift_start=[t.shift.start for t in teams],
-            shift_end=[t.shift.end for t in teams],
-            lunch=[
-                None if t.lunch is None else (t.lunch.window.start, t.lunch.window.end, t.lunch.duration_s)
-                for t in teams
-            ],
-            max_visits=[t.max_visits for t in teams],
-            copy_customer=np.array([customer_index[cands[c.candidate].customer_id] for c in self.copies]),
-            customer_cap=np.array(
-                [problem.customer_caps.get(cid, len(customer_index) + n_copies) for cid in customer_index],
-                dtype=np.int64,
-            ),
-        )
-        routes = greedy_routes(data)
-        return self.assignment_from_copies(routes)
+        data, copies = construction_input(self.problem)
+        assert len(copies) == len(self.copies)
+        return self.assignment_from_copies(greedy_routes(data))
 
     def assignment_from_copies(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
         """An assignment visiting the given copy indices per team, or ``None`` when it breaks a constraint."""

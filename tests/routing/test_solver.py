@@ -368,3 +368,34 @@ def test_alternative_addresses_share_one_disjunction_and_the_better_one_wins() -
     bare = [dataclasses.replace(c, work_location=None) for c in new_cases]
     codes = {v.code for v in check_plan(plan, bare, problem.teams, leg_seconds_for(points), LEGAL)}
     assert codes == {"location"}
+
+
+def test_first_plan_without_ortools_passes_the_checker() -> None:
+    """The greedy construction timed out as a plan (breaks, two shifts, a visit cap) breaks no rule."""
+    import datetime as dt
+
+    from routing.first_plan import first_plan
+    from routing.model import Dropped
+
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    late_lunch = Break(TimeWindow(16 * H, 18 * H), 30 * 60)
+    teams = [
+        make_team("T1", lunch=lunch, max_visits=6),
+        make_team("T2", shift=TimeWindow(12 * H, 21 * H), lunch=late_lunch),
+    ]
+    problem, cases, points = make_problem(25, teams)
+    out = first_plan(problem)
+    plan = Plan(
+        "p",
+        dt.date(2026, 12, 1),
+        "Europe/Helsinki",
+        out.routes,
+        tuple(Dropped(c, "not_worth_detour", "-") for c in out.unperformed),
+        (),
+        SolverInfo("construction", out.status, out.time_s),
+    )
+    assert sum(len(r.visits) for r in out.routes) >= 10
+    assert len(out.routes[0].visits) <= 6
+    assert all(r.break_start is not None for r in out.routes)
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    assert out.time_s < 1.0
