@@ -18,6 +18,7 @@ from rich.table import Table
 
 from api import service
 from api.errors import ConfigurationError, DoorstepError, exit_code
+from api.files import read_outcomes
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
 from data import demo_files, helsinki_extract
 from geo.errors import GeoError
@@ -67,13 +68,18 @@ def _run_plan(
     country: str | None,
     lang: str | None,
     tiles: str,
+    history_path: Path | None = None,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
         if not path.is_file():
             msg = f"{label}: no such file: {path}"
             raise ConfigurationError(msg)
+    if history_path is not None and not history_path.is_file():
+        msg = f"--history: no such file: {history_path}"
+        raise ConfigurationError(msg)
     cases, team_specs = service.load_inputs(cases_path, teams_path)
+    history = read_outcomes(history_path) if history_path is not None else []
     with _progress() as progress:
         progress("road network", 0.0)
         region = service.Region.load(osm, profiles=[t.profile for t in team_specs])
@@ -86,7 +92,9 @@ def _run_plan(
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
-        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
+        run = service.plan_day(
+            cases, teams, region, day, settings, time_limit, seed, progress=progress, history=history
+        )
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
@@ -171,10 +179,13 @@ def plan(
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    history: Annotated[
+        Path | None, typer.Option(help="Past outcomes (outcome CSV/JSON): visit caps and cool-downs.")
+    ] = None,
 ) -> None:
     """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
     with _errors_to_exit():
-        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles, history)
 
 
 bench_app = typer.Typer(help="Benchmarks of the planning engine.", no_args_is_help=True)
