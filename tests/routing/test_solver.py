@@ -399,3 +399,17 @@ def test_first_plan_without_ortools_passes_the_checker() -> None:
     assert all(r.break_start is not None for r in out.routes)
     assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
     assert out.time_s < 1.0
+
+
+def test_warm_start_from_a_previous_plan_is_used_and_never_made_worse() -> None:
+    """Re-solving with the previous routes as `initial` starts from exactly their cost and ends no worse."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    teams = [make_team("T1", lunch=lunch), make_team("T2", shift=TimeWindow(12 * H, 21 * H))]
+    problem, _cases, _points = make_problem(20, teams)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=2.0)
+    previous = solve(problem)
+    initial = tuple(tuple((v.case_id, v.service_start) for v in r.visits) for r in previous.routes)
+    again = solve(dataclasses.replace(problem, initial=initial, time_limit_s=0.5))
+    assert again.first_objective is not None
+    assert again.first_objective == pytest.approx(previous.objective_value)
+    assert again.objective_value <= previous.objective_value + 1e-6
