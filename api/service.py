@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.errors import InputFileError, RowProblem
+from api.errors import ConfigurationError, InputFileError, RowProblem
 from api.files import TeamSpec, read_cases, read_teams
 from api.plan_json import plan_to_dict
 from api.settings import DaySettings
@@ -25,6 +25,7 @@ from routing.decompose import solve_decomposed
 from routing.history import VisitRules, allowances, summarize
 from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import PresencePrior, day_type
+from routing.replan import replan_team
 from routing.solver import SolveInput
 
 Progress = Callable[[str, float], None]
@@ -380,3 +381,55 @@ def bench_vrptw(
         rows.append(row)
     progress("done", 1.0)
     return rows
+
+
+def replan_team_day(
+    run: PlanRun,
+    region: Region,
+    team_id: str,
+    now: int,
+    position: Location,
+    done: Sequence[str],
+    settings: DaySettings,
+    time_limit_s: float = 2.0,
+    presence: PresencePrior | None = None,
+) -> TeamDay:
+    """Re-plan one team's day mid-way (CONTRACTS.md ``replan``): visits in ``done`` kept, the rest re-optimised.
+
+    The team's remaining stops are re-planned from ``position`` at ``now`` (seconds since midnight), with fresh
+    slots for the rest of the day; the route comes back with road geometry and ``revision`` + 1.
+    """
+    presence = presence or PresencePrior.load_default()
+    route = next((r for r in run.plan.routes if r.team.team_id == team_id), None)
+    if route is None:
+        msg = f"team {team_id!r} is not in plan {run.plan.plan_id}"
+        raise ConfigurationError(msg)
+    team = route.team
+    remaining = [v for v in route.visits if v.case_id not in set(done)]
+    case_by_id = {c.case_id: c for c in run.cases}
+    cases = [dataclasses.replace(case_by_id[v.case_id], location=v.location) for v in remaining]
+    points = [position, team.end, *(v.location for v in remaining)]
+    travel = {team.profile: region.networks[team.profile].matrix(points)}
+    rows = {v.case_id: k + 2 for k, v in enumerate(remaining)}
+    candidates, _dropped = build_candidates(
+        cases,
+        rows,
+        [team],
+        [0],
+        [1],
+        travel,
+        presence,
+        day_type(run.plan.date, settings.country),
+        SlotPolicy(legal=settings.legal),
+    )
+    problem = SolveInput(
+        teams=(team,),
+        team_start_index=(0,),
+        team_end_index=(1,),
+        candidates=tuple(candidates),
+        travel=travel,
+        legal=settings.legal,
+        time_limit_s=time_limit_s,
+    )
+    day, _out = replan_team(problem, 0, route, set(done), now, 0, time_limit_s=time_limit_s)
+    return _with_geometry(day, region.networks[team.profile])
