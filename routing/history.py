@@ -17,7 +17,7 @@ from routing.model import Case, Dropped, Outcome
 
 __all__ = ["CustomerHistory", "VisitRules", "allowances", "summarize"]
 
-# Outcomes that mean the team stood at the door (every recorded visit counts toward the caps).
+# Every recorded outcome is a visit and counts toward the caps; the rolling week is this many days.
 _WEEK_DAYS = 7
 
 

@@ -1,11 +1,13 @@
 """The OR-Tools model of a planning day (DESIGN.md §4).
 
 One routing node per (case, slot) copy; all copies of a case form one disjunction, so at most one is visited and
-skipping the case costs ``v_i * max_k p_ik``. Choosing copy k costs ``v_i * (max_k p_ik - p_ik)``, charged on the
-arc that leaves it; together the solver maximises ``sum v_i p_ik`` minus a travel-cost term. The time dimension
-carries the slot windows (already cut to the legal hours), shifts and the lunch break.
+skipping the case costs ``v_i * max_k p_ik``. Choosing copy k costs ``v_i * (max_k p_ik - p_ik)``, summed by a
+"regret" dimension whose span is costed; together the solver maximises ``sum v_i p_ik`` minus a travel-cost term.
+The time dimension carries the slot windows (already cut to the legal hours), shifts and the lunch break. The
+search starts from our own construction (``routing.construct``) or from given routes (warm start), then runs
+guided local search to the budget; a plan always comes back.
 
-Only this module imports OR-Tools.
+Only ``routing.solver*`` modules import OR-Tools.
 """
 
 from __future__ import annotations
