@@ -27,7 +27,7 @@ from pathlib import Path
 
 from api.service import PlanRun, Region, plan_day
 from api.settings import DaySettings
-from routing.model import Case, Dropped, Plan, SolverInfo, Team
+from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team
 
 __all__ = [
     "PartitionResult",
@@ -58,6 +58,8 @@ class PartitionTask:
     seed: int | None = None
     # The country the road network's speeds were built for (None: detected from the extract, as the parent did).
     country: str | None = None
+    # Past outcomes of this branch's cases: visit caps and cool-downs.
+    history: tuple[Outcome, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ def split_by_branch(
     time_limit_s: float,
     seed: int | None = None,
     country: str | None = None,
+    history: Sequence[Outcome] = (),
 ) -> list[PartitionTask]:
     """One task per branch that has cases or teams, in branch order.
 
@@ -94,6 +97,7 @@ def split_by_branch(
     """
     branches = sorted({c.branch or DEFAULT_BRANCH for c in cases} | {t.branch or DEFAULT_BRANCH for t in teams})
     profiles = tuple(sorted({t.profile for t in teams} or {"car"}))
+    branch_of = {c.case_id: c.branch for c in cases}
     return [
         PartitionTask(
             branch=branch,
@@ -107,6 +111,7 @@ def split_by_branch(
             time_limit_s=time_limit_s,
             seed=seed,
             country=country,
+            history=tuple(o for o in history if (branch_of.get(o.case_id) or DEFAULT_BRANCH) == branch),
         )
         for branch in branches
     ]
@@ -117,7 +122,16 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
     started = time.perf_counter()
     region = _worker_region(task.osm_path, task.profiles, task.cache_dir, task.country)
     loaded = time.perf_counter()
-    run = plan_day(list(task.cases), list(task.teams), region, task.date, task.settings, task.time_limit_s, task.seed)
+    run = plan_day(
+        list(task.cases),
+        list(task.teams),
+        region,
+        task.date,
+        task.settings,
+        task.time_limit_s,
+        task.seed,
+        history=task.history,
+    )
     return PartitionResult(
         branch=task.branch,
         run=run,
