@@ -209,6 +209,9 @@ class Guard:
             await send_wrapped({"type": "http.response.body", "body": body})
 
         try:
+            if "\x00" in path or b"%00" in scope.get("query_string", b""):
+                await reply(400, "bad_request", "NUL characters are not allowed in the path or query")
+                return
             client = _client_key(headers, scope)
             allowed, wait = (True, 0.0) if services is None else services.limiter.allow(client)
             if not allowed:

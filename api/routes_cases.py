@@ -26,7 +26,7 @@ _CASES_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/CaseIn"}, "maxItems": MAX_ROWS},
+                "schema": {"type": "array", "items": CaseIn.model_json_schema(), "maxItems": MAX_ROWS},
                 "example": [
                     {"case_id": "C17", "customer_id": "P9001", "address": "Calle Venustiano Carranza 101"},
                     {"case_id": "C18", "customer_id": "P9002", "lat": 21.881, "lon": -102.296, "segment": "retired"},

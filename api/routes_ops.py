@@ -15,7 +15,7 @@ from api.app_pages import html_page, sign_in_form
 from api.auth import SESSION_COOKIE, SESSION_HOURS, request_id, services, session_cookie
 from api.db import PlanJob, PlanPage
 from api.errors import NotFoundError, UnauthorizedError
-from api.schemas import Health
+from api.schemas import Health, json_errors
 
 router = APIRouter(tags=["operations"])
 _OFFICER_JS = resources.files("api").joinpath("assets", "officer.js").read_bytes()
@@ -52,8 +52,7 @@ def metrics(request: Request) -> Response:
     summary="The team-day map for phones, with outcome buttons (the token is the credential)",
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
-        401: {"description": "tampered or expired link"},
-        403: {"description": "revoked link, or plan not approved"},
+        **json_errors(401, 403, 404, 413, 422, 429),
     },
 )
 def officer_page(token: str, request: Request) -> HTMLResponse:

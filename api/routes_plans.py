@@ -16,7 +16,7 @@ from api.app_pages import html_page, route_sheet
 from api.auth import idempotent, request_id, require, services
 from api.db import CaseRow, PlanJob, PlanPage, TeamRow, utcnow
 from api.errors import BadRequestError, ConflictError, NotFoundError, with_status
-from api.schemas import PlanAccepted, PlanRequest, PlanStatus
+from api.schemas import PlanAccepted, PlanRequest, PlanStatus, json_errors
 from api.store import Principal
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -171,7 +171,8 @@ def _page(request: Request, plan_id: str, kind: str, team_id: str, actor: str) -
 
 
 _HTML: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the page"}
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the page"},
+    **json_errors(401, 403, 404, 406, 409, 413, 422, 429),
 }
 
 
@@ -188,7 +189,7 @@ def team_map(plan_id: PlanId, team_id: TeamId, request: Request, principal: Supe
 @router.get(
     "/{plan_id}/teams/{team_id}/sheet",
     response_class=HTMLResponse,
-    responses={**_HTML, 406: {"description": "PDF is not available in this build"}},
+    responses=_HTML,
     summary="Printable route sheet",
 )
 def sheet(

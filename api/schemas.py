@@ -33,6 +33,12 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error answers that are JSON even where the success is HTML."""
+    schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {s: {"description": "error", "content": {"application/json": {"schema": schema}}} for s in statuses}
+
+
 class CaseIn(BaseModel):
     """One case (the columns of a cases file; see the README). Unknown fields are refused."""
 

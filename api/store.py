@@ -37,12 +37,14 @@ from api.db import (
     TeamRow,
     utcnow,
 )
-from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, RowProblem
 from api.files import parse_cases, parse_teams
 from api.schemas import OutcomeIn
 from api.security import ROLES, OfficerClaims, Signer, hash_key, key_id_of, key_matches, link_expiry, make_api_key
 from geo.crs import gcj02_to_wgs84
 from geo.types import Location
+from routing.errors import RoutingError
+from routing.model import Team
 from routing.presence import PresencePrior, day_type
 
 log = logging.getLogger("doorstep.store")
@@ -110,7 +112,26 @@ def authenticate_key(db: Database, secret: str) -> Principal | None:
 def import_cases(db: Database, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Upsert cases; every bad row is reported (row, field, error) and the good rows are stored."""
     clean = [{k: v for k, v in r.items() if v is not None and v != ""} for r in records]
-    cases, problems = parse_cases(clean)
+    shape_problems = [
+        RowProblem(i, k, f"must be a text or a number, got {type(v).__name__}")
+        for i, r in enumerate(clean, start=1)
+        for k, v in r.items()
+        if not _scalar(v) and not (isinstance(v, list) and all(_scalar(x) for x in v))
+    ]
+    for i, r in enumerate(clean, start=1):
+        for k, v in r.items():
+            text = str(v)
+            limit = 200 if k in ("case_id", "customer_id", "pin_team", "branch") else 4000
+            if len(text) > limit:
+                shape_problems.append(RowProblem(i, k, f"at most {limit} characters, got {len(text)}"))
+            elif "\x00" in text:
+                shape_problems.append(RowProblem(i, k, "must not contain NUL characters"))
+    shaped = {p.row for p in shape_problems}
+    # A badly shaped row is checked no further; the others keep their row numbers.
+    cases, problems = parse_cases([{} if i in shaped else r for i, r in enumerate(clean, start=1)])
+    problems = sorted(
+        [*shape_problems, *(p for p in problems if p.row not in shaped)], key=lambda p: (p.row, p.field or "")
+    )
     bad_rows = {p.row for p in problems}
     good = [(i, r) for i, r in enumerate(clean, start=1) if i not in bad_rows]
     # Duplicates within one request: the last one wins, as with repeated upserts.
@@ -155,6 +176,10 @@ def import_cases(db: Database, records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def get_case(db: Database, case_id: str) -> dict[str, Any]:
     with db.read() as s:
         row = s.get(CaseRow, case_id)
@@ -190,7 +215,14 @@ def put_team(db: Database, team_id: str, record: dict[str, Any]) -> tuple[dict[s
     """Create or replace a team; returns the stored team and whether it is new."""
     record = {k: v for k, v in record.items() if v is not None and v != ""}
     record["team_id"] = team_id
-    _, problems = parse_teams([record])
+    specs, problems = parse_teams([record])
+    for spec in specs:
+        try:
+            # The domain type's own rules (a break inside the shift, ...), checked now rather than at planning.
+            where = spec.start or Location(0.0, 0.0)
+            Team(spec.team_id, spec.members, where, spec.end or where, spec.shift, spec.lunch, spec.profile)
+        except RoutingError as err:
+            problems.append(RowProblem(1, "break_start" if "break" in str(err) else None, str(err)))
     if problems:
         details = [{"field": p.field, "error": p.error} for p in problems]
         msg = "; ".join(f"{p.field}: {p.error}" for p in problems)

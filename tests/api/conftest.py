@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,7 @@ def pg_server() -> str:
     return PG_ADMIN_URL
 
 
+@contextmanager
 def make_database(kind: str, tmp: Path) -> Iterator[str]:
     """A fresh, empty database URL of ``kind`` (dropped afterwards for PostgreSQL)."""
     if kind == "sqlite":
@@ -166,7 +168,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from make_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    with make_database(backend, tmp_path_factory.mktemp(f"db-{backend}")) as url:
+        yield url
 
 
 def start_api(osm: Path, url: str, data_dir: Path, env: dict[str, str] | None = None) -> Api:
