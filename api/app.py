@@ -31,10 +31,10 @@ from api import service
 from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
-from api.security import RateLimiter, Signer, load_or_create_secret
+from api.security import KeyCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
-from api.store import AuditWriter
+from api.store import AuditWriter, DayTypes, OutcomeWriter
 from routing.presence import PresencePrior
 
 Scope = MutableMapping[str, Any]
@@ -88,6 +88,9 @@ class Services:
     day: DaySettings
     prior: PresencePrior
     runner: JobRunner
+    outcomes: OutcomeWriter
+    day_types: DayTypes
+    keys: KeyCache
     base_region: service.Region | None
     regions: dict[tuple[str, ...], service.Region] = field(default_factory=dict)
     region_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -302,6 +305,7 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
             yield
         finally:
             services.runner.shutdown()
+            services.outcomes.close()
             services.audit.close()
             services.db.dispose()
             holder.pop("services", None)
@@ -375,6 +379,9 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         day=day,
         prior=PresencePrior.load_default(),
         runner=JobRunner(db, env, settings.workers, settings.job_attempts),
+        outcomes=OutcomeWriter(db),
+        day_types=DayTypes(day.country),
+        keys=KeyCache(),
         base_region=region,
     )
     services.regions[tuple(sorted(region.networks))] = region

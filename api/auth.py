@@ -53,7 +53,12 @@ def require(*roles: str, officer: bool = False, cookie: bool = False) -> Callabl
             msg = "missing credential: send Authorization: Bearer <key>"
             raise UnauthorizedError(msg)
         if key_id_of(token) is not None:
-            principal = await run_in_threadpool(store.authenticate_key, svc.db, token)
+            cached = svc.keys.get(token)
+            principal = cached if isinstance(cached, Principal) else None
+            if principal is None:
+                principal = await run_in_threadpool(store.authenticate_key, svc.db, token)
+                if principal is not None:
+                    svc.keys.put(token, principal)
             if principal is None:
                 msg = "invalid or revoked API key"
                 raise UnauthorizedError(msg)

@@ -32,7 +32,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 
@@ -226,9 +225,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = threading.Lock()
         if self.is_sqlite:
-            # NullPool: a fresh connection per session is cheap for a file and avoids sharing across threads.
-            self.write_engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
-            self.read_engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+            # Pooled connections, each used by one thread at a time (so check_same_thread can be off).
+            args = {"check_same_thread": False}
+            self.write_engine = create_engine(url, pool_size=2, max_overflow=8, connect_args=args)
+            self.read_engine = create_engine(url, pool_size=8, max_overflow=56, connect_args=args)
             _sqlite_setup(self.write_engine, immediate=True)
             _sqlite_setup(self.read_engine, immediate=False)
         else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -49,9 +51,15 @@ async def post_outcome(
 
     async def handle() -> tuple[int, Any]:
         stops = await run_in_threadpool(_plan_stops, request, principal)
-        recorded = await run_in_threadpool(
-            store.record_outcome, svc.db, outcome, principal, svc.day.timezone, svc.day.country, stops
+        work = partial(
+            store.record_outcome_in,
+            outcome=outcome,
+            principal=principal,
+            timezone=svc.day.timezone,
+            kind_of=svc.day_types,
+            plan_stops=stops,
         )
+        recorded = await asyncio.wrap_future(svc.outcomes.submit(work))
         svc.metrics.outcomes.labels(outcome.result, "new" if recorded.created else "repeat").inc()
         return (201 if recorded.created else 200), recorded.outcome
 

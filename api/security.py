@@ -171,3 +171,30 @@ class RateLimiter:
                 return False, (1.0 - tokens) / self.rate
             self._buckets[client] = (tokens - 1.0, t)
             return True, 0.0
+
+
+class KeyCache:
+    """Recently checked API keys, by the SHA-256 of the key, for ``ttl`` seconds.
+
+    A request then costs no database read for its key; a revoked key keeps working for at most ``ttl``.
+    """
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, secret: str) -> object | None:
+        digest = hash_key(secret)
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1]
+
+    def put(self, secret: str, value: object) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[hash_key(secret)] = (time.monotonic() + self.ttl, value)

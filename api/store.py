@@ -14,7 +14,8 @@ import math
 import queue
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -353,13 +354,27 @@ def record_outcome(
     outcome: OutcomeIn,
     principal: Principal,
     timezone: str,
-    country: str,
+    kind_of: Callable[[dt.date], str],
     plan_stops: dict[str, set[str]] | None = None,
 ) -> Recorded:
-    """Store an outcome and apply it (case state, presence evidence, address fix) in one transaction.
+    """Store and apply an outcome in a transaction of its own (see `record_outcome_in`)."""
+    with db.write() as s:
+        return record_outcome_in(s, outcome, principal, timezone, kind_of, plan_stops)
+
+
+def record_outcome_in(
+    s: Session,
+    outcome: OutcomeIn,
+    principal: Principal,
+    timezone: str,
+    kind_of: Callable[[dt.date], str],
+    plan_stops: dict[str, set[str]] | None = None,
+) -> Recorded:
+    """Store an outcome and apply it (case state, presence evidence, address fix) in the session's transaction.
 
     The same ``client_id`` with the same body answers the stored record; with another body, 409. An officer
     token may only post for its own team, plan and stops (``plan_stops``: team id -> case ids of the plan).
+    ``kind_of`` gives the day type of a local date.
     """
     payload = outcome.model_dump(mode="json")
     digest = body_hash(payload)
@@ -374,50 +389,131 @@ def record_outcome(
             raise ForbiddenError(msg, code="not_on_route")
         payload["plan_id"] = claims.plan_id
     local = outcome.visited_at.astimezone(ZoneInfo(timezone))
-    kind = day_type(local.date(), country)
-    with db.write() as s:
-        # Row lock (PostgreSQL): two outcomes of one case apply one after the other.
-        case = s.get(CaseRow, outcome.case_id, with_for_update=True)
-        if case is None:
-            existing = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
-            if existing is None:
-                msg = f"unknown case {outcome.case_id!r}"
-                raise NotFoundError(msg, [{"field": "case_id", "error": "no such case"}])
-        new_id = None
-        if case is not None:
-            new_id = _insert_ignore(
-                s,
-                OutcomeRow,
-                {
-                    "client_id": client_id,
-                    "body_hash": digest,
-                    "payload": payload,
-                    "case_id": outcome.case_id,
-                    "customer_id": case.customer_id,
-                    "team_id": outcome.team_id,
-                    "plan_id": payload.get("plan_id"),
-                    "result": outcome.result,
-                    "visited_at": outcome.visited_at.astimezone(dt.UTC),
-                    "day_type": kind,
-                    "hour": local.hour,
-                    "recorded_by": principal.actor,
-                    "recorded_at": utcnow(),
-                },
-                ["client_id"],
-            )
-        if new_id is None:
-            row = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
-            assert row is not None
-            if row.body_hash != digest:
-                msg = f"client_id {client_id} was already used for a different outcome"
-                raise ConflictError(msg, {"client_id": client_id}, code="client_id_conflict")
-            state = s.scalar(select(CaseRow.state).where(CaseRow.case_id == row.case_id)) or "open"
-            return Recorded(False, _outcome_dict(row, state))
-        assert case is not None
-        row = s.get(OutcomeRow, new_id)
+    kind = kind_of(local.date())
+    # Row lock (PostgreSQL): two outcomes of one case apply one after the other.
+    case = s.get(CaseRow, outcome.case_id, with_for_update=True)
+    if case is None:
+        existing = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
+        if existing is None:
+            msg = f"unknown case {outcome.case_id!r}"
+            raise NotFoundError(msg, [{"field": "case_id", "error": "no such case"}])
+    new_id = None
+    if case is not None:
+        new_id = _insert_ignore(
+            s,
+            OutcomeRow,
+            {
+                "client_id": client_id,
+                "body_hash": digest,
+                "payload": payload,
+                "case_id": outcome.case_id,
+                "customer_id": case.customer_id,
+                "team_id": outcome.team_id,
+                "plan_id": payload.get("plan_id"),
+                "result": outcome.result,
+                "visited_at": outcome.visited_at.astimezone(dt.UTC),
+                "day_type": kind,
+                "hour": local.hour,
+                "recorded_by": principal.actor,
+                "recorded_at": utcnow(),
+            },
+            ["client_id"],
+        )
+    if new_id is None:
+        row = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
         assert row is not None
-        apply_outcome(s, case, row, outcome, local.date())
-        return Recorded(True, _outcome_dict(row, case.state))
+        if row.body_hash != digest:
+            msg = f"client_id {client_id} was already used for a different outcome"
+            raise ConflictError(msg, {"client_id": client_id}, code="client_id_conflict")
+        state = s.scalar(select(CaseRow.state).where(CaseRow.case_id == row.case_id)) or "open"
+        return Recorded(False, _outcome_dict(row, state))
+    assert case is not None
+    row = s.get(OutcomeRow, new_id)
+    assert row is not None
+    apply_outcome(s, case, row, outcome, local.date())
+    return Recorded(True, _outcome_dict(row, case.state))
+
+
+class DayTypes:
+    """The day type of dates in one country, remembered (building a holiday calendar costs milliseconds)."""
+
+    def __init__(self, country: str) -> None:
+        self.country = country
+        self._known: dict[dt.date, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, date: dt.date) -> str:
+        with self._lock:
+            if date not in self._known:
+                self._known[date] = day_type(date, self.country)
+            return self._known[date]
+
+
+class OutcomeWriter:
+    """Group commit: outcomes posted at the same moment share one transaction, each inside its own savepoint.
+
+    One commit (one fsync on SQLite) then stores a whole batch; an outcome that fails (409, 404) rolls back only
+    its savepoint. A request's future is resolved only after the commit, so an answer always means stored.
+    """
+
+    def __init__(self, db: Database, max_batch: int = 128) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.Queue[tuple[Callable[[Session], Recorded], Future[Recorded]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="doorstep-outcomes", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Session], Recorded]) -> Future[Recorded]:
+        future: Future[Recorded] = Future()
+        self._queue.put((work, future))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[tuple[Callable[[Session], Recorded], Future[Recorded]]]) -> None:
+        done: list[tuple[Future[Recorded], Recorded | None, BaseException | None]] = []
+        try:
+            with self._db.write() as s:
+                for work, future in batch:
+                    try:
+                        with s.begin_nested():
+                            done.append((future, work(s), None))
+                    except Exception as err:  # this outcome's own error; the others go on
+                        done.append((future, None, err))
+        except Exception as err:  # the commit itself failed: nothing of the batch is stored
+            log.exception("outcomes: a batch of %d could not be committed", len(batch))
+            for _, future in batch:
+                future.set_exception(err)
+            return
+        for future, result, error in done:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                assert result is not None
+                future.set_result(result)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
 
 
 def apply_outcome(session: Session, case: CaseRow, row: OutcomeRow, outcome: OutcomeIn, local_day: dt.date) -> None:
