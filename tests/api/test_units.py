@@ -131,7 +131,6 @@ def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
