@@ -57,6 +57,7 @@ class JobRunner:
     def __init__(self, db: Database, env: PlanningEnv, workers: int = 1, attempts: int = 2) -> None:
         self._db = db
         self._env = env
+        self.env = env
         self._attempts = attempts
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doorstep-plan")
         self._lock = threading.Lock()
@@ -256,7 +257,7 @@ def csp_hashes(page: str) -> str:
 
 def render_pages(plan: Plan, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
     """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons)."""
-    from maps import render_overview, render_team_map
+    from maps import render_overview
 
     lang = env.settings.lang
     pages: list[PlanPage] = []
@@ -266,27 +267,23 @@ def render_pages(plan: Plan, env: PlanningEnv, phones: dict[str, str | None]) ->
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )
     for route in plan.routes:
-        team_map = render_team_map(plan, route, lang=lang, asset_prefix="/static/", tiles=env.tiles)
-        pages.append(
-            PlanPage(
-                plan_id=plan.plan_id,
-                kind="map",
-                team_id=route.team.team_id,
-                html=team_map,
-                script_hashes=csp_hashes(team_map),
-            )
-        )
-        officer = team_map.replace("</body>", officer_panel(plan, route, phones) + "</body>", 1)
-        pages.append(
-            PlanPage(
-                plan_id=plan.plan_id,
-                kind="officer",
-                team_id=route.team.team_id,
-                html=officer,
-                script_hashes=csp_hashes(officer),
-            )
-        )
+        pages += render_team_pages(plan, route, env, phones)
     return pages
+
+
+def render_team_pages(plan: Plan, route: TeamDay, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
+    """A team's supervisor map and its officer page (the same map with the outcome buttons)."""
+    from maps import render_team_map
+
+    team_map = render_team_map(plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles)
+    officer = team_map.replace("</body>", officer_panel(plan, route, phones) + "</body>", 1)
+    team_id = route.team.team_id
+    return [
+        PlanPage(plan_id=plan.plan_id, kind="map", team_id=team_id, html=team_map, script_hashes=csp_hashes(team_map)),
+        PlanPage(
+            plan_id=plan.plan_id, kind="officer", team_id=team_id, html=officer, script_hashes=csp_hashes(officer)
+        ),
+    ]
 
 
 def mask_phone(phone: str | None) -> str:

@@ -15,8 +15,9 @@ from api import store
 from api.app_pages import html_page, route_sheet
 from api.auth import idempotent, request_id, require, services
 from api.db import CaseRow, PlanJob, PlanPage, TeamRow, utcnow
-from api.errors import BadRequestError, ConflictError, NotFoundError, with_status
-from api.schemas import PlanAccepted, PlanRequest, PlanStatus, json_errors
+from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, with_status
+from api.replan import replan_team
+from api.schemas import PlanAccepted, PlanRequest, PlanStatus, ReplanRequest, json_errors
 from api.store import Principal
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -248,3 +249,31 @@ async def post_links(
 def revoke(plan_id: PlanId, team_id: TeamId, request: Request, principal: Supervisor) -> dict[str, Any]:
     count = store.revoke_links(services(request).db, plan_id, team_id, principal.actor)
     return {"plan_id": plan_id, "team_id": team_id, "revoked": count}
+
+
+@router.post(
+    "/{plan_id}/teams/{team_id}/replan",
+    summary="Re-plan the rest of a team's day from its position now (synchronous)",
+    responses={
+        200: {
+            "description": "the team's entry of plan.json, visits done kept, revision + 1",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        409: {"description": "the plan is not done, the shift is over, or now is another day"},
+    },
+)
+def replan(
+    plan_id: PlanId,
+    team_id: TeamId,
+    body: ReplanRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("supervisor", officer=True))],
+) -> JSONResponse:
+    svc = services(request)
+    claims = principal.claims
+    if claims is not None and (claims.plan_id != plan_id or claims.team_id != team_id):
+        msg = f"this link is for team {claims.team_id} of plan {claims.plan_id}"
+        raise ForbiddenError(msg, code="wrong_team")
+    entry = replan_team(svc.db, svc.runner.env, plan_id, team_id, body)
+    svc.audit.log(principal.actor, "replan", "team", f"{plan_id}/{team_id}", request_id(request))
+    return JSONResponse(entry)

@@ -377,3 +377,32 @@ def test_analytics_groups_with_intervals(api: Api) -> None:
         groups = r.json()["groups"]
         assert groups and all(g["low"] <= g["rate"] <= g["high"] for g in groups)
         assert c.get("/v1/analytics/outcomes", params={"group_by": "colour"}).status_code == 422
+
+
+def test_replan_keeps_visits_done_and_bumps_the_revision(api: Api, planned: dict[str, Any]) -> None:
+    """After an outcome at T1's first stop, a re-plan from the depot at 16:00 keeps that stop first, re-plans or
+    drops each other T1 stop exactly once, and answers revision 2; T2's link cannot re-plan T1."""
+    t1_stops = stops_of(planned, "T1")
+    if not t1_stops:
+        pytest.skip("the solver gave T1 no stops")  # not expected with 12 cases and two teams
+    plan = planned["plan_id"]
+    body = {"now": f"{PLAN_DATE}T16:00:00-06:00", "lat": 21.8697, "lon": -102.2737, "accuracy_m": 10}
+    with api.client() as c:
+        t2 = {"Authorization": f"Bearer {token_of(planned['links']['T2'])}"}
+        assert c.post(f"/v1/plans/{plan}/teams/T1/replan", json=body, headers=t2).status_code == 403
+    with api.client(api.supervisor) as c:
+        done = c.post("/v1/outcomes", json=outcome(t1_stops[0], result="not_home"))
+        assert done.status_code == 201, done.text
+        r = c.post(f"/v1/plans/{plan}/teams/T1/replan", json=body)
+        assert r.status_code == 200, r.text
+        entry = r.json()
+        assert entry["revision"] == 2
+        assert entry["stops"][0]["case_id"] == t1_stops[0]
+        assert [s["seq"] for s in entry["stops"]] == list(range(1, len(entry["stops"]) + 1))
+        result = c.get(f"/v1/plans/{plan}/result").json()
+        placed = [s["case_id"] for s in entry["stops"]] + [
+            d["case_id"] for d in result["dropped"] if d["case_id"] in t1_stops
+        ]
+        assert sorted(placed) == sorted(t1_stops)
+        later = {"now": f"{PLAN_DATE}T23:30:00-06:00", "lat": 21.8697, "lon": -102.2737}
+        assert c.post(f"/v1/plans/{plan}/teams/T1/replan", json=later).status_code == 409  # the shift is over
