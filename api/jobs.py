@@ -65,6 +65,11 @@ class JobRunner:
 
     def start(self) -> None:
         """Recover jobs a previous process left running, then queue every waiting job."""
+        for plan_id in self.recover():
+            self.submit(plan_id)
+
+    def recover(self) -> list[str]:
+        """Queue again (or fail, once their attempts are used) the jobs left running; the ids of queued jobs."""
         with self._db.write() as s:
             stuck = s.scalars(select(PlanJob).where(PlanJob.status == "running")).all()
             for job in stuck:
@@ -78,9 +83,7 @@ class JobRunner:
                     job.status, job.stage, job.progress = "queued", "re-queued after a restart", 0.0
                 log.warning("job %s was running at shutdown: now %s", job.plan_id, job.status)
             queued = s.scalars(select(PlanJob.plan_id).where(PlanJob.status == "queued").order_by(PlanJob.created_at))
-            waiting = list(queued)
-        for plan_id in waiting:
-            self.submit(plan_id)
+            return list(queued)
 
     def submit(self, plan_id: str) -> None:
         self._pool.submit(self._run, plan_id)

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.db import Database, OutcomeRow, PlanJob
+from api.db import Database, OutcomeRow, PlanJob, utcnow
+from api.jobs import JobRunner, PlanningEnv
 from tests.api.conftest import AGUAS, LiveServer, make_database, seed_cases, start_api, team_body, wait_for
 
 
@@ -27,6 +28,9 @@ def fresh(
         request.getfixturevalue("pg_server")
     with make_database(request.param, tmp_path) as url:
         yield url, osm_dir / AGUAS, tmp_path
+
+
+KILL_AFTER = 80
 
 
 def _post(client: httpx.Client, body: dict[str, Any]) -> int | None:
@@ -53,7 +57,7 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_outcome(fresh: tuple[str, 
                 "visited_at": "2026-12-02T18:10:00-06:00",
                 "result": "not_home",
             }
-            for i in range(600)
+            for i in range(240)
         ]
         acknowledged: list[str] = []
         lock = threading.Lock()
@@ -66,7 +70,7 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_outcome(fresh: tuple[str, 
             if status == 201:
                 with lock:
                     acknowledged.append(body["client_id"])
-                    if len(acknowledged) == 150:
+                    if len(acknowledged) == KILL_AFTER:
                         api.server.kill()
                         killed.set()
 
@@ -78,12 +82,11 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_outcome(fresh: tuple[str, 
             stored = set(s.scalars(select(OutcomeRow.client_id)))
         missing = [cid for cid in acknowledged if cid not in stored]
         assert not missing, f"{len(missing)} acknowledged outcomes lost"
-        assert len(acknowledged) >= 150
-        # The database is usable by a new server.
-        api.server.start()
-        with api.client(api.system) as c:
-            assert c.get("/healthz").json()["database"] == "ok"
-            assert c.post("/v1/outcomes", json=bodies[0]).status_code in (200, 201)
+        assert len(acknowledged) >= KILL_AFTER
+        # Posts still in flight at the kill may or may not be stored; a stored one is whole (its effects too).
+        with api.db.read() as s:
+            for row in s.scalars(select(OutcomeRow)):
+                assert row.client_id in {b["client_id"] for b in bodies} and row.day_type == "workday"
     finally:
         api.server.stop()
         api.db.dispose()
@@ -96,36 +99,67 @@ def _job(db: Database, plan_id: str) -> PlanJob:
         return job
 
 
+def test_recovery_requeues_running_jobs_until_their_attempts_are_used(fresh: tuple[str, Path, Path]) -> None:
+    """On start, a job left running with attempts to spare is queued again; one that used them all fails."""
+    url, _, _ = fresh
+    db = Database(url)
+    db.migrate()
+    try:
+        with db.write() as s:
+            for plan_id, status, attempts in (("spare", "running", 1), ("spent", "running", 2), ("wait", "queued", 0)):
+                s.add(
+                    PlanJob(
+                        plan_id=plan_id,
+                        status=status,
+                        stage=status,
+                        progress=0.5,
+                        request={"date": "2026-12-02"},
+                        attempts=attempts,
+                        created_at=utcnow(),
+                    )
+                )
+        env = PlanningEnv(
+            region_for=lambda profiles: pytest.fail("recover() must not plan"),
+            settings=None,  # type: ignore[arg-type]
+            tiles="none",
+            default_time_limit_s=1.0,
+        )
+        runner = JobRunner(db, env, workers=1, attempts=2)
+        queued = runner.recover()
+        runner.shutdown()
+        assert sorted(queued) == ["spare", "wait"]
+        assert _job(db, "spare").status == "queued" and _job(db, "spare").progress == 0.0
+        spent = _job(db, "spent")
+        assert spent.status == "failed" and spent.error is not None and spent.error["code"] == "interrupted"
+    finally:
+        db.dispose()
+
+
 @pytest.mark.slow
-def test_restart_requeues_a_running_job_then_fails_it_when_attempts_are_used(fresh: tuple[str, Path, Path]) -> None:
-    """A job running at SIGKILL runs again after a restart and finishes; with no attempts left it fails cleanly."""
+def test_sigkill_during_a_job_then_restart_fails_it_and_runs_the_queued_one(fresh: tuple[str, Path, Path]) -> None:
+    """A job running at SIGKILL is not left "running": with its one attempt used it fails as `interrupted`, and the
+    job queued behind it runs to `done` on the restarted server."""
     url, osm, data = fresh
     api = start_api(osm, url, data)
     try:
         with api.client(api.supervisor) as c:
-            c.post("/v1/cases", json=seed_cases(12))
+            c.post("/v1/cases", json=seed_cases(6))
             c.put("/v1/teams/T1", json=team_body())
-            first = c.post("/v1/plans", json={"date": "2026-12-02", "time_limit_s": 3}).json()["plan_id"]
+            first = c.post("/v1/plans", json={"date": "2026-12-02", "time_limit_s": 2}).json()["plan_id"]
+            second = c.post("/v1/plans", json={"date": "2026-12-02", "time_limit_s": 1}).json()["plan_id"]
             wait_for(lambda: c.get(f"/v1/plans/{first}").json()["status"] == "running", 60, "the job to run")
         api.server.kill()
         assert _job(api.db, first).status == "running"  # what a crash leaves behind
+        assert _job(api.db, second).status == "queued"
 
-        api.server.start()
+        api.server = LiveServer(osm, url, data, {"DOORSTEP_JOB_ATTEMPTS": "1"}).start()
         with api.client(api.supervisor) as c:
+            failed = c.get(f"/v1/plans/{first}").json()
+            assert failed["status"] == "failed" and failed["error"]["code"] == "interrupted", failed
             done = wait_for(
-                lambda: (s := c.get(f"/v1/plans/{first}").json())["status"] in ("done", "failed") and s, 90, "re-run"
+                lambda: (s := c.get(f"/v1/plans/{second}").json())["status"] in ("done", "failed") and s, 90, "job 2"
             )
             assert done["status"] == "done", done
-            assert _job(api.db, first).attempts == 2
-            second = c.post("/v1/plans", json={"date": "2026-12-02", "time_limit_s": 3}).json()["plan_id"]
-            wait_for(lambda: c.get(f"/v1/plans/{second}").json()["status"] == "running", 60, "the second job")
-        api.server.kill()
-
-        restarted = LiveServer(osm, url, data, {"DOORSTEP_JOB_ATTEMPTS": "1"})
-        api.server = restarted.start()
-        with api.client(api.supervisor) as c:
-            failed = c.get(f"/v1/plans/{second}").json()
-            assert failed["status"] == "failed" and failed["error"]["code"] == "interrupted", failed
     finally:
         api.server.stop()
         api.db.dispose()

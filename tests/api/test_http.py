@@ -406,3 +406,16 @@ def test_replan_keeps_visits_done_and_bumps_the_revision(api: Api, planned: dict
         assert sorted(placed) == sorted(t1_stops)
         later = {"now": f"{PLAN_DATE}T23:30:00-06:00", "lat": 21.8697, "lon": -102.2737}
         assert c.post(f"/v1/plans/{plan}/teams/T1/replan", json=later).status_code == 409  # the shift is over
+
+
+def test_supervisor_session_cookie_opens_pages_only(api: Api, planned: dict[str, Any]) -> None:
+    """Signing in with a supervisor key sets an HttpOnly, SameSite=Strict cookie that opens HTML pages but not the
+    JSON API; a system key cannot sign in."""
+    with api.client() as c:
+        assert c.post("/v1/session", data={"key": api.system}).status_code == 401
+        r = c.post("/v1/session", data={"key": api.supervisor})
+        assert r.status_code == 303
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert c.get(f"/v1/plans/{planned['plan_id']}/overview").status_code == 200
+        assert c.get("/v1/teams").status_code == 401

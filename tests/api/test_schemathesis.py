@@ -49,7 +49,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(fuzzed: Api, tmp
         "--checks",
         "not_a_server_error,response_schema_conformance,content_type_conformance",
         "--max-examples",
-        "25",
+        "10",
         "--phases",
         "examples,coverage,fuzzing",
         "--seed",
