@@ -110,9 +110,20 @@ def authenticate_key(db: Database, secret: str) -> Principal | None:
 # --- cases and teams ------------------------------------------------------------------------------------------
 
 
+_TEXT_IDS = ("case_id", "customer_id", "pin_team", "branch")
+
+
 def import_cases(db: Database, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Upsert cases; every bad row is reported (row, field, error) and the good rows are stored."""
-    clean = [{k: v for k, v in r.items() if v is not None and v != ""} for r in records]
+    # Ids are text, whatever the sender's JSON made of them (17 and "17" are the same case).
+    clean = [
+        {
+            k: (str(v) if k in _TEXT_IDS and isinstance(v, int | float) else v)
+            for k, v in r.items()
+            if v not in (None, "")
+        }
+        for r in records
+    ]
     shape_problems = [
         RowProblem(i, k, f"must be a text or a number, got {type(v).__name__}")
         for i, r in enumerate(clean, start=1)

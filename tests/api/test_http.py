@@ -419,3 +419,11 @@ def test_supervisor_session_cookie_opens_pages_only(api: Api, planned: dict[str,
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert c.get(f"/v1/plans/{planned['plan_id']}/overview").status_code == 200
         assert c.get("/v1/teams").status_code == 401
+
+
+def test_numeric_ids_are_text(api: Api) -> None:
+    """A case sent with numbers for its ids is stored under their text (no database type error)."""
+    with api.client(api.system) as c:
+        r = c.post("/v1/cases", json=[{"case_id": 17, "customer_id": 9001, "lat": 21.87, "lon": -102.27}])
+        assert r.json() == {"accepted": 1, "rejected": []}
+        assert c.get("/v1/cases/17").json()["customer_id"] == "9001"
