@@ -31,7 +31,7 @@ from api import service
 from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
-from api.security import KeyCache, RateLimiter, Signer, load_or_create_secret
+from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
 from api.store import AuditWriter, DayTypes, OutcomeWriter
@@ -91,6 +91,7 @@ class Services:
     outcomes: OutcomeWriter
     day_types: DayTypes
     keys: KeyCache
+    pages: PageCache
     base_region: service.Region | None
     regions: dict[tuple[str, ...], service.Region] = field(default_factory=dict)
     region_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -382,6 +383,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         outcomes=OutcomeWriter(db),
         day_types=DayTypes(day.country),
         keys=KeyCache(),
+        pages=PageCache(),
         base_region=region,
     )
     services.regions[tuple(sorted(region.networks))] = region

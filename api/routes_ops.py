@@ -61,13 +61,18 @@ def officer_page(token: str, request: Request) -> HTMLResponse:
     if claims is None:
         msg = "this link is invalid or has expired"
         raise UnauthorizedError(msg, code="link_invalid")
-    store.check_officer(svc.db, claims)
     with svc.db.read() as s:
-        page = s.get(PlanPage, (claims.plan_id, "officer", claims.team_id))
-        if page is None:
-            msg = "this team has no map in the plan"
-            raise NotFoundError(msg)
-        html, hashes = page.html, page.script_hashes
+        # The link is checked on every read (a revoked link stops at once); the page is cached until re-rendered.
+        store.check_officer_in(s, claims)
+        key = (claims.plan_id, claims.team_id)
+        cached = svc.pages.get(key)
+        if cached is None:
+            page = s.get(PlanPage, (claims.plan_id, "officer", claims.team_id))
+            if page is None:
+                msg = "this team has no map in the plan"
+                raise NotFoundError(msg)
+            cached = svc.pages.put(key, page.html, page.script_hashes)
+        html, hashes = cached
     svc.audit.log(
         f"link:{claims.link_id}", "read", "officer_map", f"{claims.plan_id}/{claims.team_id}", request_id(request)
     )

@@ -50,7 +50,7 @@ async def post_outcome(
     svc = services(request)
 
     async def handle() -> tuple[int, Any]:
-        stops = await run_in_threadpool(_plan_stops, request, principal)
+        stops = None if principal.claims is None else await run_in_threadpool(_plan_stops, request, principal)
         work = partial(
             store.record_outcome_in,
             outcome=outcome,

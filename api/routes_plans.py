@@ -275,5 +275,6 @@ def replan(
         msg = f"this link is for team {claims.team_id} of plan {claims.plan_id}"
         raise ForbiddenError(msg, code="wrong_team")
     entry = replan_team(svc.db, svc.runner.env, plan_id, team_id, body)
+    svc.pages.drop((plan_id, team_id))
     svc.audit.log(principal.actor, "replan", "team", f"{plan_id}/{team_id}", request_id(request))
     return JSONResponse(entry)

@@ -198,3 +198,27 @@ class KeyCache:
             if len(self._entries) >= self._max:
                 self._entries.clear()
             self._entries[hash_key(secret)] = (time.monotonic() + self.ttl, value)
+
+
+class PageCache:
+    """Officer pages by (plan, team): the HTML and its CSP script hashes, dropped when a page is re-rendered."""
+
+    def __init__(self, max_entries: int = 2_000) -> None:
+        self._pages: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        with self._lock:
+            return self._pages.get(key)
+
+    def put(self, key: tuple[str, str], html: str, hashes: str) -> tuple[str, str]:
+        with self._lock:
+            if len(self._pages) >= self._max:
+                self._pages.clear()
+            self._pages[key] = (html, hashes)
+            return html, hashes
+
+    def drop(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._pages.pop(key, None)

@@ -331,14 +331,22 @@ def revoke_links(db: Database, plan_id: str, team_id: str, actor: str) -> int:
 def check_officer(db: Database, claims: OfficerClaims) -> None:
     """An officer token is only good while its link is unrevoked and its plan approved."""
     with db.read() as s:
-        link = s.get(OfficerLink, claims.link_id)
-        if link is None or link.revoked_at is not None or link.plan_id != claims.plan_id:
-            msg = "this link has been revoked"
-            raise ForbiddenError(msg, code="link_revoked")
-        approval = s.scalar(select(PlanJob.approval).where(PlanJob.plan_id == claims.plan_id))
-        if approval != "approved":
-            msg = "this plan is not approved yet; ask your supervisor"
-            raise ForbiddenError(msg, code="plan_not_approved")
+        check_officer_in(s, claims)
+
+
+def check_officer_in(s: Session, claims: OfficerClaims) -> None:
+    """`check_officer` inside an open session: one query for the link and its plan's approval."""
+    row = s.execute(
+        select(OfficerLink.revoked_at, OfficerLink.plan_id, PlanJob.approval)
+        .join(PlanJob, PlanJob.plan_id == OfficerLink.plan_id)
+        .where(OfficerLink.link_id == claims.link_id)
+    ).first()
+    if row is None or row.revoked_at is not None or row.plan_id != claims.plan_id:
+        msg = "this link has been revoked"
+        raise ForbiddenError(msg, code="link_revoked")
+    if row.approval != "approved":
+        msg = "this plan is not approved yet; ask your supervisor"
+        raise ForbiddenError(msg, code="plan_not_approved")
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------
