@@ -29,7 +29,7 @@ from api.files import parse_cases, parse_teams
 from api.plan_json import plan_to_dict
 from api.settings import DaySettings
 from routing.errors import RoutingError
-from routing.model import Dropped, Plan, TeamDay
+from routing.model import Dropped, Plan, SolverInfo, TeamDay
 
 log = logging.getLogger("doorstep.jobs")
 
@@ -237,16 +237,10 @@ def execute(
         plan = run.plan
     else:
         progress("nothing to plan", 0.9)
-        plan = Plan(plan_id, date, env.settings.timezone, (), (), (), service_solver_info())
+        plan = Plan(plan_id, date, env.settings.timezone, (), (), (), SolverInfo("ortools", "nothing_to_plan", 0.0))
     plan = dataclasses.replace(plan, plan_id=plan_id, dropped=(*plan.dropped, *held), cases=len(cases) + len(held))
     progress("maps", 0.95)
     return plan_to_dict(plan), render_pages(plan, env, phones)
-
-
-def service_solver_info() -> Any:
-    from routing.model import SolverInfo
-
-    return SolverInfo("ortools", "nothing_to_plan", 0.0)
 
 
 def csp_hashes(page: str) -> str:

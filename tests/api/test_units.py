@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -124,6 +125,10 @@ def test_csp_hashes_cover_only_inline_scripts() -> None:
 @pytest.mark.slow
 def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
     """The built wheel contains the Alembic environment, every migration and the officer page's script."""
+    # Build from a copy: a build in the worktree leaves build/ and egg-info behind, which other tests then see.
+    source = tmp_path / "src"
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", ".*cache*", "test-artifacts", "__pycache__")
+    shutil.copytree(ROOT, source, ignore=ignore)
     result = subprocess.run(
         [
             sys.executable,
@@ -134,7 +139,7 @@ def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
