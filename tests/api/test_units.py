@@ -125,7 +125,7 @@ def test_csp_hashes_cover_only_inline_scripts() -> None:
 @pytest.mark.slow
 def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
     """The built wheel contains the Alembic environment, every migration and the officer page's script."""
-    # Build from a copy: a build in the worktree leaves build/ and egg-info behind, which other tests then see.
+    # Build from a copy, so the worktree is left without build/ and egg-info directories.
     source = tmp_path / "src"
     ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", ".*cache*", "test-artifacts", "__pycache__")
     shutil.copytree(ROOT, source, ignore=ignore)
