@@ -131,6 +131,8 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
         task.time_limit_s,
         task.seed,
         history=task.history,
+        # The branches are the parallel level: one solver process per branch, none nested inside it.
+        solver_workers=1,
     )
     return PartitionResult(
         branch=task.branch,

@@ -188,6 +188,7 @@ def plan_day(
     progress: Progress = _quiet,
     history: Sequence[Outcome] = (),
     rules: VisitRules | None = None,
+    solver_workers: int | None = None,
 ) -> PlanRun:
     """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
 
@@ -247,7 +248,8 @@ def plan_day(
                 seed=seed,
                 hourly_factors={p: f.hourly for p, f in (settings.rush or rush_hours()).items()},
                 customer_caps=caps,
-            )
+            ),
+            workers=solver_workers,
         )
         segment_of = {c.case_id: c.segment for c in located}
         routes = tuple(

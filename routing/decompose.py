@@ -177,15 +177,21 @@ def solve_decomposed(
         left = max(0.1, problem.time_limit_s - (time.perf_counter() - started))
         searched = solve(dataclasses.replace(problem, initial=initial, time_limit_s=left))
         return _better(first, searched, first_s, time.perf_counter() - started)
-    workers = max(1, min(len(parts), workers or len(os.sched_getaffinity(0))))
+    # Inside a daemonic worker (a branch planned on a pool or a Dask worker) no child processes may start:
+    # the branches are the parallel level there, and the parts are searched one after another.
+    nested = multiprocessing.current_process().daemon
+    workers = 1 if nested else max(1, min(len(parts), workers or len(os.sched_getaffinity(0))))
     waves = math.ceil(len(parts) / workers)
     # Worker start-up and the hand-back of routes come off the budget before it is shared between waves.
     overhead_s = 1.0
     per_part = max(0.2, (problem.time_limit_s - (time.perf_counter() - started) - overhead_s) / waves)
     subs = [subproblem(problem, teams, cands, per_part, initial) for teams, cands in parts]
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        outputs = list(pool.map(solve, subs))
+    if workers == 1:
+        outputs = [solve(sub) for sub in subs]
+    else:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            outputs = list(pool.map(solve, subs))
     by_team = {route.team.team_id: route for out in outputs for route in out.routes}
     solved_ids = {c.case_id for sub in subs for c in sub.candidates}
     # A candidate dropped from every part (no allowed team there) stays unvisited.

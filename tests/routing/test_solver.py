@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
+import multiprocessing
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +14,7 @@ from ortools.constraint_solver import pywrapcp
 
 from geo.types import Location
 from routing.check import check_plan
+from routing.decompose import solve_decomposed
 from routing.errors import InfeasibleTeamError
 from routing.model import Break, Case, Plan, Slot, SolverInfo, Team, TimeWindow
 from routing.solver import (
@@ -474,3 +477,17 @@ def test_warm_start_from_a_previous_plan_is_used_and_never_made_worse() -> None:
     assert again.first_objective is not None
     assert again.first_objective == pytest.approx(previous.objective_value)
     assert again.objective_value <= previous.objective_value + 1e-6
+
+
+def test_decomposed_day_solves_inside_a_daemonic_worker() -> None:
+    """A day split into parts is also solved in a daemonic worker (a branch on a pool or a Dask worker), where
+    no child process may start: the parts are then searched one after another."""
+    teams = [make_team(f"T{k}") for k in range(3)]
+    problem, cases, points = make_problem(15, teams)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=3.0)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:  # multiprocessing.Pool workers are daemonic
+        output = pool.apply(solve_decomposed, (problem, 10))
+    plan = Plan("p", dt.date(2026, 12, 1), "UTC", output.routes, (), (), SolverInfo("ortools", "ok", 0.0), 15)
+    assert sum(len(r.visits) for r in output.routes) >= 5
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
