@@ -21,6 +21,7 @@ from geo.geocoder import OfflineGeocoder
 from geo.types import Location
 from routing.candidates import SlotPolicy, build_candidates
 from routing.check import Violation, check_plan
+from routing.learning import PresenceModel, PresenceSource
 from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import PresencePrior, day_type
 from routing.solver import SolveInput, solve
@@ -165,10 +166,14 @@ def plan_day(
     settings: DaySettings,
     time_limit_s: float = 10.0,
     seed: int | None = None,
-    presence: PresencePrior | None = None,
+    presence: PresencePrior | PresenceModel | None = None,
     progress: Progress = _quiet,
 ) -> PlanRun:
-    """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result."""
+    """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
+
+    ``presence`` is the segment prior (the default) or a ``PresenceModel`` that has learnt from past visits;
+    with a model, every case's P(home) per slot is its customer's posterior.
+    """
     presence = presence or PresencePrior.load_default()
     progress("geocoding", 0.0)
     located, unresolved = locate_cases(cases, region)
@@ -189,8 +194,9 @@ def plan_day(
     progress("candidates", 0.35)
     policy = SlotPolicy(legal=settings.legal)
     kind = day_type(date, settings.country)
+    source: PresenceSource = presence.for_cases(located) if isinstance(presence, PresenceModel) else presence
     candidates, dropped = build_candidates(
-        located, case_rows, teams, start_rows, end_rows, travel, presence, kind, policy
+        located, case_rows, teams, start_rows, end_rows, travel, source, kind, policy
     )
 
     progress("solving", 0.4)

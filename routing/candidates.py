@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.learning import PresenceSource
 from routing.model import Case, Dropped, Slot, Team, TimeWindow
-from routing.presence import PresencePrior
 from routing.solver import Candidate, copy_window
 
 SLOT_SECONDS = 3600
@@ -44,7 +44,7 @@ def build_candidates(
     team_start_index: Sequence[int],
     team_end_index: Sequence[int],
     travel: Mapping[str, np.ndarray],
-    presence: PresencePrior,
+    presence: PresenceSource,
     day_type: str,
     policy: SlotPolicy,
 ) -> tuple[list[Candidate], list[Dropped]]:
@@ -59,7 +59,8 @@ def build_candidates(
     travel
         Seconds between matrix rows, per travel profile.
     presence
-        The presence prior.
+        P(home) per case and slot: the segment prior, or a customer's learnt posterior
+        (``PresenceModel.for_cases``).
     day_type
         ``workday``, ``rest_day`` or ``public_holiday``.
     policy
@@ -165,7 +166,7 @@ def _appointment_slot(
 def _presence_slots(
     case: Case,
     reach: Mapping[int, TimeWindow | None],
-    presence: PresencePrior,
+    presence: PresenceSource,
     day_type: str,
     policy: SlotPolicy,
 ) -> tuple[tuple[Slot, ...], Dropped | None]:
@@ -177,7 +178,7 @@ def _presence_slots(
         if not _feasible(window, reach):
             continue
         assert window is not None
-        p = presence.slot_p_home(case.segment, day_type, hour.start, hour.end)
+        p = presence.case_slot_p_home(case, day_type, hour.start, hour.end)
         options.append(Slot("presence", window, p))
     if not options:
         msg = "no legal hour of the day falls inside a reachable part of any eligible team's shift"
