@@ -17,6 +17,7 @@ from rich.table import Table
 
 from api import service
 from api.errors import ConfigurationError, DoorstepError, exit_code
+from api.history import learn_presence
 from api.settings import (
     DaySettings,
     legal_window,
@@ -73,6 +74,8 @@ def _run_plan(
     country: str | None,
     lang: str | None,
     tiles: str,
+    history: Path | None = None,
+    presence_store: Path | None = None,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
@@ -92,7 +95,10 @@ def _run_plan(
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
-        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, progress=progress)
+        model = None
+        if history is not None or presence_store is not None:
+            model = learn_presence(history, presence_store, cases, settings.timezone, settings.country)
+        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, model, progress=progress)
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
@@ -178,10 +184,16 @@ def plan(
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    history: Annotated[Path | None, typer.Option(help="Past outcomes (outcome CSV): P(home) learns from them.")] = None,
+    presence_store: Annotated[
+        Path | None, typer.Option(help="Presence model file (.npz): read, taught --history, written back.")
+    ] = None,
 ) -> None:
     """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
     with _errors_to_exit():
-        _run_plan(osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles)
+        _run_plan(
+            osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles, history, presence_store
+        )
 
 
 def main() -> None:  # pragma: no cover - console entry point

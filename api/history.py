@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from api.errors import InputFileError, RowProblem
+from api.errors import ConfigurationError, InputFileError, RowProblem
 from api.files import _Row, read_records
 from routing.errors import InvalidInputError
 from routing.learning import LearningSettings, Observation, PresenceModel
 from routing.model import OUTCOME_RESULTS, Case, Outcome
 from routing.presence import PresencePrior, day_type
 
-__all__ = ["learn_from_history", "observations", "read_outcomes"]
+__all__ = ["learn_from_history", "learn_presence", "observations", "read_outcomes"]
 
 
 def read_outcomes(path: Path) -> list[Outcome]:
@@ -129,3 +129,19 @@ def learn_from_history(
     if store is not None:
         model.save(store)
     return model, learnt, unknown
+
+
+def learn_presence(
+    history: Path | None, store: Path | None, cases: Sequence[Case], timezone: str, country: str
+) -> PresenceModel:
+    """The CLI's ``--history`` / ``--presence-store``: the model to plan with (history optional with a store)."""
+    if history is None:
+        prior = PresencePrior.load_default()
+        if store is not None and store.is_file():
+            return PresenceModel.load(store, prior)
+        return PresenceModel(prior)
+    if not history.is_file():
+        msg = f"--history: no such file: {history}"
+        raise ConfigurationError(msg)
+    model, _, _ = learn_from_history(history, cases, timezone, country, store)
+    return model

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from routing.candidates import SlotPolicy, build_candidates
 from routing.check import Violation, check_plan
 from routing.learning import PresenceModel, PresenceSource
 from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
-from routing.presence import PresencePrior, day_type
+from routing.presence import DAY_TYPES, PresencePrior, day_type
 from routing.solver import SolveInput, solve
 
 Progress = Callable[[str, float], None]
@@ -64,6 +65,8 @@ class PlanRun:
     cases: list[Case]
     teams: list[Team]
     violations: list[Violation]
+    # customer_id -> day type -> 24 hourly P(home), for the visited customers (the maps' heat strips).
+    presence: dict[str, dict[str, tuple[float, ...]]] = dataclasses.field(default_factory=dict)
 
 
 def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], list[Unresolved]]:
@@ -194,7 +197,13 @@ def plan_day(
     progress("candidates", 0.35)
     policy = SlotPolicy(legal=settings.legal)
     kind = day_type(date, settings.country)
-    source: PresenceSource = presence.for_cases(located) if isinstance(presence, PresenceModel) else presence
+    source: PresenceSource
+    if isinstance(presence, PresenceModel):
+        # Evidence fades up to the plan day (noon local time), not just up to the last visit.
+        noon = dt.datetime.combine(date, dt.time(12), ZoneInfo(settings.timezone))
+        source = presence.for_cases(located, at=noon)
+    else:
+        source = presence
     candidates, dropped = build_candidates(
         located, case_rows, teams, start_rows, end_rows, travel, source, kind, policy
     )
@@ -242,7 +251,20 @@ def plan_day(
     checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
     violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal)
     progress("done", 1.0)
-    return PlanRun(plan, list(cases), list(teams), violations)
+    return PlanRun(plan, list(cases), list(teams), violations, _visited_profiles(plan, located, presence, date))
+
+
+def _visited_profiles(
+    plan: Plan, located: Sequence[Case], presence: PresencePrior | PresenceModel, date: dt.date
+) -> dict[str, dict[str, tuple[float, ...]]]:
+    """Each visited customer's P(home) by day type and hour, as the plan saw it."""
+    visited = {v.customer_id for r in plan.routes for v in r.visits}
+    seg = {c.customer_id: c.segment for c in located if c.customer_id in visited}
+    ids = sorted(seg)
+    model = presence if isinstance(presence, PresenceModel) else PresenceModel(presence)
+    noon = dt.datetime.combine(date, dt.time(12), ZoneInfo(plan.timezone))
+    table = model.profiles(ids, [seg[c] for c in ids], at=noon)
+    return {c: {d: tuple(float(x) for x in table[k, i]) for i, d in enumerate(DAY_TYPES)} for k, c in enumerate(ids)}
 
 
 def _empty_route(team: Team) -> TeamDay:
@@ -290,7 +312,8 @@ def write_outputs(
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
         path.write_text(
-            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles), encoding="utf-8"
+            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence),
+            encoding="utf-8",
         )
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path

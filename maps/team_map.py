@@ -7,7 +7,7 @@ never reach the page (`routing.model.Visit` does not carry them in the first pla
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 import folium
@@ -26,6 +26,7 @@ from maps.page import (
     new_map,
     p_home_class,
 )
+from maps.presence_strip import presence_strip_html
 from maps.timeline import timeline_html
 from routing.model import Plan, TeamDay, Visit, format_clock
 
@@ -56,8 +57,8 @@ def _slot_text(visit: Visit, lang: str) -> str:
     return window
 
 
-def stop_popup(visit: Visit, lang: str) -> str:
-    """The popup of one stop (trusted HTML; every value escaped)."""
+def stop_popup(visit: Visit, lang: str, presence: Mapping[str, Sequence[float]] | None = None) -> str:
+    """The popup of one stop (trusted HTML; every value escaped), with the customer's P(home) heat strip."""
     t = partial(translate, lang)
     rows = [
         _row(t("slot"), _slot_text(visit, lang)),
@@ -77,6 +78,7 @@ def stop_popup(visit: Visit, lang: str) -> str:
         '<div class="ds-popup">'
         f"<h3>{esc(t('stop'))} {visit.seq} · {esc(visit.case_id)}</h3>"
         f"<table>{''.join(rows)}</table>"
+        f"{presence_strip_html(presence, lang) if presence else ''}"
         f'<a class="ds-nav" href="{esc(nav)}">{esc(t("navigate"))}</a>'
         "</div>"
     )
@@ -168,6 +170,7 @@ def render_team_map(
     lang: str = "en",
     asset_prefix: str = "../static/",
     tiles: str = "osm",
+    presence: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> str:
     """Render one team's day as a self-contained HTML page for phones.
 
@@ -186,6 +189,8 @@ def render_team_map(
     tiles
         ``"osm"`` (OpenStreetMap's standard tiles), ``"none"`` (plain background, no requests at all) or an
         ``http(s)://`` tile URL template of an OpenStreetMap-based server.
+    presence
+        ``customer_id -> day type -> 24 hourly P(home)``: each stop's popup shows its customer's heat strip.
 
     Returns
     -------
@@ -225,7 +230,7 @@ def render_team_map(
             icon=icon,
             title=f"{visit.seq} · {visit.case_id} · {format_clock(visit.arrival)}",
         )
-        marker.add_child(HtmlPopup(stop_popup(visit, lang)))
+        marker.add_child(HtmlPopup(stop_popup(visit, lang, (presence or {}).get(visit.customer_id))))
         marker.add_to(m)
 
     m.add_child(LocateControl(translate(lang, "locate"), translate(lang, "locate_failed")))
