@@ -196,5 +196,49 @@ def plan(
         )
 
 
+@app.command()
+def simulate(
+    osm: Annotated[Path, typer.Option(help="OSM extract whose addresses the synthetic customers live at.")],
+    customers: Annotated[int, typer.Option(help="Customers.")] = 500,
+    teams: Annotated[int, typer.Option(help="Field teams.")] = 5,
+    weeks: Annotated[int, typer.Option(help="Weeks simulated.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same report.")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write report.json and the plots.")] = Path(
+        "doorstep-sim"
+    ),
+    truth: Annotated[str, typer.Option(help="personas (departs from segments) or prior (equals them).")] = "personas",
+    shortlist: Annotated[int, typer.Option(help="Open cases per team and day handed to the solver.")] = 24,
+    revisit_days: Annotated[int, typer.Option(help="Days a customer met stays out of the pool.")] = 7,
+) -> None:
+    """Close the loop plan → visit → outcome → learn on a synthetic population and compare four policies."""
+    from api.simulate import SimulationConfig, run_simulation, write_outputs
+
+    with _errors_to_exit():
+        if not osm.is_file():
+            msg = f"--osm: no such file: {osm}"
+            raise ConfigurationError(msg)
+        config = SimulationConfig(
+            osm=osm, customers=customers, teams=teams, weeks=weeks, seed=seed, truth=truth,
+            shortlist_per_team=shortlist, revisit_days=revisit_days,
+        )  # fmt: skip
+        with _progress() as progress:
+            result = run_simulation(config, progress=progress)
+        written = write_outputs(result, out_dir)
+    table = Table(title=f"Closed loop on {osm.name}: {customers} customers, {teams} teams, seed {seed}")
+    for col in ("week", "policy", "visits", "contacts", "hit rate", "Brier", "ECE", "MAE p"):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for week in result.report["weekly"]:
+        for policy in result.report["policies"]:
+            m = week[policy]
+            cells = [m["hit_rate"], m["brier"], m["ece"], m["mae_p"]]
+            table.add_row(
+                str(week["week"]), policy, str(m["visits"]), str(m["contacts"]),
+                *("-" if c is None else f"{c:.3f}" for c in cells),
+            )  # fmt: skip
+    out.print(table)
+    for name, path in written.items():
+        out.print(f"{name + ':':<16} {path}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
