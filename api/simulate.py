@@ -101,7 +101,7 @@ class SimulationConfig:
     start: dt.date = dt.date(2026, 11, 30)
     truth: str = "personas"
     shortlist_per_team: int = 24
-    time_limit_s: float = 60.0
+    time_limit_s: float = 20.0
     revisit_days: int = 7
     learning: LearningSettings = field(default_factory=LearningSettings)
     tz: str | None = None
@@ -260,8 +260,9 @@ def make_population(
     shifted[weekends, wd] = 0.6 * base[weekends, wd] + 0.4 * base[weekends, rd]
     true_base = _sigmoid(_logit(shifted) + offset)
     gone = np.flatnonzero(persona == PERSONAS.index("away"))
-    # Away: one block of one to three weeks, starting anywhere from a week before the run to its end.
-    first = rng.integers(-7, n_days, size=gone.size)
+    # Away: one block of one to three weeks, starting anywhere from a week before the run to its fourth week's
+    # end (or its own end when longer; four weeks or less draw the same blocks).
+    first = rng.integers(-7, max(28, n_days), size=gone.size)
     length = rng.integers(7, 22, size=gone.size)
     d = np.arange(n_days)
     away[gone] = (d[None, :] >= first[:, None]) & (d[None, :] < (first + length)[:, None])
@@ -322,8 +323,6 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
     population = make_population(region, prior, config.customers, n_days, config.truth, rng)
     cases = population.cases
     n = len(cases)
-    # Common random numbers: at home at hour h of day d iff draw[c, d, h] < p_true.
-    draw = rng.random((n, n_days, 24))
     depot = _depot(region, population)
     teams = _teams(region, config.teams, depot)
     progress("travel times", 0.05)
@@ -356,6 +355,9 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
         date, kind = dates[k], int(kinds[k])
         noon = dt.datetime.combine(date, dt.time(12), dt.UTC)
         truth = np.where(population.away[:, k, None], ABSENT_P, population.base[:, kind, :])  # (C, 24)
+        # Common random numbers: at home at hour h iff draw[c, h] < p_true, the same draw for every policy;
+        # one stream per day, so a shorter run sees the same first days as a longer one.
+        draw = np.random.default_rng([config.seed, 1_000 + k]).random((n, 24))
         for policy in POLICIES:
             progress(f"week {k // 7 + 1} {policy}", 0.1 + 0.9 * (step + POLICIES.index(policy) / 4) / len(work_days))
             if policy == "agnostic":
@@ -381,7 +383,7 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
             start_s = np.array([s for _, s in visits])
             hour = start_s // H
             p_true = truth[rows, hour]
-            home = draw[rows, k, hour] < p_true
+            home = draw[rows, hour] < p_true
             pred = view[rows, hour]
             tally.visits += len(visits)
             tally.contacts += int(home.sum())

@@ -99,7 +99,7 @@ class LearningSettings:
         (0.1, 1.0, 0.7),
         (0.1, 0.7, 1.0),
     )
-    pool_strength: float | None = 300.0
+    pool_strength: float | None = 20.0
 
     def __post_init__(self) -> None:
         if not (self.strength > 0 and self.bandwidth_h > 0 and self.reach_h >= 0 and self.half_life_days > 0):
