@@ -110,3 +110,31 @@ def test_personas_depart_from_the_segment(region: Region) -> None:
     # Customers sit at distinct real addresses.
     assert len({c.location for c in pop.cases}) == 300
     assert {c.segment for c in pop.cases} <= set(SEGMENTS)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        # an unknown kind of truth
+        {"truth": "dreams"},
+        # no customers
+        {"customers": 0},
+        # no weeks
+        {"weeks": 0},
+    ],
+)
+def test_bad_configurations_are_refused(kw: dict[str, Any], osm_dir: Path) -> None:
+    """Nonsense settings raise ConfigurationError (exit status 2 on the command line)."""
+    from api.errors import ConfigurationError, exit_code
+
+    with pytest.raises(ConfigurationError) as err:
+        SimulationConfig(osm=osm_dir / "aguascalientes.osm.pbf", **kw)
+    assert exit_code(err.value) == 2
+
+
+def test_more_customers_than_addresses_is_refused(region: Region, osm_dir: Path) -> None:
+    """Asking for more customers than the extract has routable addresses says so."""
+    from api.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="distinct routable addresses"):
+        make_population(region, PresencePrior.load_default(), 100_000, 7, "prior", np.random.default_rng(1))
