@@ -88,6 +88,12 @@ class LearningSettings:
     pool_strength
         Pseudo-visits of the time-use prior when the segment prior itself is learnt from all customers'
         evidence; ``None`` keeps the segment prior fixed.
+    away_share
+        Prior chance that a customer is away for a while (weeks away for work, a hospital stay): a second,
+        customer-wide state in which P(home) is ``away_p_home`` at every hour. Outcomes update it by Bayes' rule
+        (a run of ``not_home`` at hours when the customer is usually in makes it likely; any meeting ends it)
+        and it fades back to ``away_share`` with ``away_half_life_days``. The hourly Betas then count an
+        absence only as far as it is not explained by being away. ``None`` turns the state off.
     """
 
     strength: float = 3.0
@@ -100,6 +106,9 @@ class LearningSettings:
         (0.1, 0.7, 1.0),
     )
     pool_strength: float | None = 20.0
+    away_share: float | None = 0.05
+    away_half_life_days: float = 7.0
+    away_p_home: float = 0.02
 
     def __post_init__(self) -> None:
         if not (self.strength > 0 and self.bandwidth_h > 0 and self.reach_h >= 0 and self.half_life_days > 0):
@@ -108,6 +117,12 @@ class LearningSettings:
         share = np.asarray(self.day_type_share, dtype=np.float64)
         if share.shape != (len(DAY_TYPES), len(DAY_TYPES)) or (share < 0).any() or (share > 1).any():
             msg = f"day_type_share must be a {len(DAY_TYPES)}×{len(DAY_TYPES)} table of weights in [0, 1]"
+            raise InvalidInputError(msg)
+        if self.away_share is not None and not (0 < self.away_share < 1 and 0 <= self.away_p_home < 1):
+            msg = f"away_share must lie in (0, 1) and away_p_home in [0, 1), got {self}"
+            raise InvalidInputError(msg)
+        if self.away_half_life_days <= 0:
+            msg = f"away_half_life_days must be positive, got {self.away_half_life_days}"
             raise InvalidInputError(msg)
         if self.pool_strength is not None and self.pool_strength <= 0:
             msg = f"pool_strength must be positive or None, got {self.pool_strength}"
@@ -149,6 +164,8 @@ class _Arrays:
     # Days since 1970-01-01 (UTC) up to which each customer's evidence has been decayed.
     as_of: np.ndarray = field(default_factory=lambda: np.zeros(0))
     visits: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # P(away for a while) as of ``as_of``.
+    gone: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class PresenceModel:
@@ -212,6 +229,7 @@ class PresenceModel:
             a.away = np.concatenate([a.away, np.zeros((n, len(DAY_TYPES), 24))])
             a.as_of = np.concatenate([a.as_of, np.full(n, -np.inf)])
             a.visits = np.concatenate([a.visits, np.zeros(n, dtype=np.int64)])
+            a.gone = np.concatenate([a.gone, np.full(n, self.settings.away_share or 0.0)])
         rows = np.array([self._index[c] for c in customer_ids], dtype=np.int64)
         self._a.segment[rows] = [seg_index[s] for s in segments]
         return rows
@@ -263,23 +281,61 @@ class PresenceModel:
         home
             True when the customer was found at home.
         """
-        a, st = self._a, self.settings
-        # Bring every touched customer's evidence up to its newest visit, then add each visit decayed to it.
-        newest = a.as_of.copy()
-        np.maximum.at(newest, rows, t_days)
-        touched = np.unique(rows)
-        age = newest[touched] - a.as_of[touched]
-        factor = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.half_life_days), 1.0)
-        a.home[touched] *= factor[:, None, None]
-        a.away[touched] *= factor[:, None, None]
-        a.as_of[touched] = newest[touched]
-        decay = 0.5 ** (np.maximum(newest[rows] - t_days, 0.0) / st.half_life_days)
-        share = np.asarray(st.day_type_share, dtype=np.float64)[day_type]  # (n, 3)
-        weight = share[:, :, None] * st.kernel(local_hour)[:, None, :] * decay[:, None, None]
+        st = self.settings
+        rows = np.asarray(rows, dtype=np.int64)
+        day_type = np.asarray(day_type, dtype=np.int64)
+        local_hour = np.asarray(local_hour, dtype=np.float64)
+        t_days = np.asarray(t_days, dtype=np.float64)
         home = np.asarray(home, dtype=bool)
-        np.add.at(a.home, rows[home], weight[home])
-        np.add.at(a.away, rows[~home], weight[~home])
-        np.add.at(a.visits, rows, 1)
+        share = np.asarray(st.day_type_share, dtype=np.float64)
+        # Visits of one customer are learnt in time order; each round takes at most one visit per customer, so
+        # a batch gives exactly what one-by-one updates give.
+        order = np.lexsort((t_days, rows))
+        rank = np.empty(rows.size, dtype=np.int64)
+        sorted_rows = rows[order]
+        first = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
+        rank[order] = np.arange(rows.size) - start
+        for r in range(int(rank.max()) + 1 if rows.size else 0):
+            pick = rank == r
+            self._learn_round(rows[pick], day_type[pick], local_hour[pick], t_days[pick], home[pick], share)
+
+    def _learn_round(
+        self,
+        rows: np.ndarray,
+        day_type: np.ndarray,
+        local_hour: np.ndarray,
+        t_days: np.ndarray,
+        home: np.ndarray,
+        share: np.ndarray,
+    ) -> None:
+        """One visit each for distinct customers ``rows``."""
+        a, st = self._a, self.settings
+        newest = np.maximum(a.as_of[rows], t_days)
+        age = newest - a.as_of[rows]
+        factor = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.half_life_days), 1.0)
+        a.home[rows] *= factor[:, None, None]
+        a.away[rows] *= factor[:, None, None]
+        decay = 0.5 ** ((newest - t_days) / st.half_life_days)
+        weight = share[day_type][:, :, None] * st.kernel(local_hour)[:, None, :] * decay[:, None, None]
+        absent_weight = np.ones(rows.size)
+        if st.away_share is not None:
+            pi0, eps = st.away_share, st.away_p_home
+            relax = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.away_half_life_days), 0.0)
+            pi = pi0 + (a.gone[rows] - pi0) * relax
+            a.as_of[rows] = newest
+            hour = np.clip(local_hour.astype(np.int64), 0, 23)
+            p = self._normal_mean(rows)[np.arange(rows.size), day_type, hour]
+            like_away = np.where(home, eps, 1.0 - eps)
+            like_normal = np.where(home, p, 1.0 - p)
+            post = pi * like_away / np.maximum(pi * like_away + (1.0 - pi) * like_normal, 1e-12)
+            a.gone[rows] = post
+            # An absence counts against this hour only as far as being away does not explain it.
+            absent_weight = 1.0 - post
+        a.as_of[rows] = newest
+        a.home[rows[home]] += weight[home]
+        a.away[rows[~home]] += weight[~home] * absent_weight[~home, None, None]
+        a.visits[rows] += 1
 
     # ------------------------------------------------------------------------------------------ estimates
 
@@ -317,10 +373,35 @@ class PresenceModel:
         s = st.strength
         return s * m + home, s * (1.0 - m) + away
 
-    def mean(self, rows: np.ndarray | None = None, at: dt.datetime | None = None) -> np.ndarray:
-        """Posterior mean P(home) ``(customers, day types, hours)``."""
-        alpha, beta = self.posterior(rows, at)
+    def _normal_mean(self, rows: np.ndarray) -> np.ndarray:
+        alpha, beta = self.posterior(rows)
         return alpha / (alpha + beta)
+
+    def away_probability(self, rows: np.ndarray | None = None, at: dt.datetime | None = None) -> np.ndarray:
+        """P(the customer is away for a while), ``(customers,)``; zeros when the away state is off."""
+        a, st = self._a, self.settings
+        rows = np.arange(len(a.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
+        if st.away_share is None:
+            return np.zeros(rows.size)
+        pi0 = st.away_share
+        if at is None:
+            return a.gone[rows].copy()
+        age = at.timestamp() / DAY_SECONDS - a.as_of[rows]
+        relax = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.away_half_life_days), 0.0)
+        return np.asarray(pi0 + (a.gone[rows] - pi0) * relax)
+
+    def mean(self, rows: np.ndarray | None = None, at: dt.datetime | None = None) -> np.ndarray:
+        """Posterior mean P(home) ``(customers, day types, hours)``: present or away for a while."""
+        alpha, beta = self.posterior(rows, at)
+        present = alpha / (alpha + beta)
+        st = self.settings
+        if st.away_share is None:
+            return present
+        # The time-use prior already holds the usual share of people away (away_share); only the excess over it
+        # pulls P(home) towards away_p_home, so a customer without evidence keeps the prior exactly.
+        pi = self.away_probability(rows, at)[:, None, None]
+        excess = np.clip((pi - st.away_share) / (1.0 - st.away_share), 0.0, 1.0)
+        return np.asarray((1.0 - excess) * present + excess * st.away_p_home)
 
     def p_home(self, customer_id: str, segment: str, day_type: str, hour: int) -> float:
         """P(home) of one customer in one clock hour; a customer without evidence gets the segment's value."""
@@ -399,6 +480,7 @@ class PresenceModel:
                     away=a.away,
                     as_of=a.as_of,
                     visits=a.visits,
+                    gone=a.gone,
                     meta=np.array(json.dumps(meta)),
                 )
             os.replace(tmp, path)
@@ -425,6 +507,7 @@ class PresenceModel:
             a.segment = z["segment"].astype(np.int64)
             a.home, a.away = z["home"].astype(np.float64), z["away"].astype(np.float64)
             a.as_of, a.visits = z["as_of"].astype(np.float64), z["visits"].astype(np.int64)
+            a.gone = z["gone"].astype(np.float64)
         model._index = {c: k for k, c in enumerate(a.ids)}
         model.address_flags = {k: (v[0], v[1]) for k, v in meta["address_flags"].items()}
         model.learnt_keys = set(meta.get("learnt_keys", []))

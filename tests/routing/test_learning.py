@@ -24,8 +24,8 @@ def prior() -> PresencePrior:
 
 
 def plain(**kw: object) -> LearningSettings:
-    """Settings without pooling, so a customer's posterior depends on their own visits only."""
-    return LearningSettings(pool_strength=None, **kw)  # type: ignore[arg-type]
+    """Settings without pooling or the away state: a customer's hourly Betas and their own visits only."""
+    return LearningSettings(pool_strength=None, away_share=None, **kw)  # type: ignore[arg-type]
 
 
 def at(hour: float, day: int = 0) -> dt.datetime:
@@ -132,7 +132,9 @@ def test_batch_update_equals_one_by_one(prior: PresencePrior) -> None:
         )
         for _ in range(300)
     ]
-    batch, single = PresenceModel(prior), PresenceModel(prior)
+    # Pooling makes an update depend on other customers' evidence so far, so it is off here.
+    settings = LearningSettings(pool_strength=None)
+    batch, single = PresenceModel(prior, settings), PresenceModel(prior, settings)
     batch.update(items)
     for o in sorted(items, key=lambda o: o.visited_at):
         single.update([o])
@@ -155,7 +157,7 @@ def test_repeated_history_is_not_learnt_twice(prior: PresencePrior) -> None:
 
 def test_pooling_teaches_unvisited_customers_of_the_segment(prior: PresencePrior) -> None:
     """Many not_home at 11:00 among retired customers lower an unvisited retired customer's 11:00 a little."""
-    model = PresenceModel(prior, LearningSettings(pool_strength=100.0))
+    model = PresenceModel(prior, LearningSettings(pool_strength=100.0, away_share=None))
     model.update(
         [Observation(f"R{k}", "retired", "workday", at(11.5), "not_home") for k in range(100)]
     )  # 100 away-counts against 100 pseudo-visits: the segment mean halves at 11:00
@@ -249,3 +251,27 @@ def test_bad_settings_are_rejected(kw: dict[str, object]) -> None:
     """Settings that make no sense raise InvalidInputError."""
     with pytest.raises(InvalidInputError):
         LearningSettings(**kw)  # type: ignore[arg-type]
+
+
+def test_a_run_of_absences_at_home_hours_means_away(prior: PresencePrior) -> None:
+    """Three evenings not at home make a retired customer likely away: P(home) drops at every hour, then recovers."""
+    model = PresenceModel(prior)  # away share 0.05, half-life 7 days
+    model.update([Observation("R1", "retired", "workday", at(19.5, day=d), "not_home") for d in range(3)])
+    away = float(model.away_probability()[0])
+    assert away > 0.5
+    now = model.profiles(["R1"], ["retired"], at=at(12, day=3))[0, 0]
+    base = np.array(prior.profile("retired", "workday"))
+    # Mornings were never visited, yet they drop too: being away is customer-wide.
+    assert now[10] < base[10] * 0.6
+    later = model.profiles(["R1"], ["retired"], at=at(12, day=60))[0, 0]
+    assert later[10] > base[10] - 0.05
+    # A meeting ends it: back below the usual share of people away (0.05), so no pull any more.
+    model.update([Observation("R1", "retired", "workday", at(10.5, day=4), "met")])
+    assert float(model.away_probability()[0]) < 0.05
+
+
+def test_away_state_keeps_the_prior_without_evidence(prior: PresencePrior) -> None:
+    """With the away state on, a customer without visits still gets exactly the segment prior."""
+    model = PresenceModel(prior, LearningSettings(pool_strength=None))
+    model.ensure(["P1"], ["employed"])
+    np.testing.assert_allclose(model.mean()[0, 0], prior.profile("employed", "workday"), atol=1e-9)
