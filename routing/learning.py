@@ -439,10 +439,15 @@ class PresenceModel:
             home = away = np.zeros((len(DAY_TYPES), 24))
             visits = 0
         flag = self.address_flags.get(customer_id)
+        if customer_id in self._index:
+            gone = float(self.away_probability(np.array([self._index[customer_id]]), at)[0])
+        else:
+            gone = self.settings.away_share or 0.0
         return {
             "customer_id": customer_id,
             "segment": segment,
             "visits": visits,
+            "away_probability": round(gone, 4),
             "address_flag": None if flag is None else {"result": flag[0], "at": flag[1]},
             "day_types": {
                 d: {

@@ -259,6 +259,7 @@ def test_a_run_of_absences_at_home_hours_means_away(prior: PresencePrior) -> Non
     model.update([Observation("R1", "retired", "workday", at(19.5, day=d), "not_home") for d in range(3)])
     away = float(model.away_probability()[0])
     assert away > 0.5
+    assert model.summary("R1", "retired")["away_probability"] == pytest.approx(away, abs=1e-4)
     now = model.profiles(["R1"], ["retired"], at=at(12, day=3))[0, 0]
     base = np.array(prior.profile("retired", "workday"))
     # Mornings were never visited, yet they drop too: being away is customer-wide.
