@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import service
+from api import geocode_cmd, partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
 from api.history import learn_presence
 from api.settings import (
@@ -74,6 +74,10 @@ def _run_plan(
     country: str | None,
     lang: str | None,
     tiles: str,
+    *,
+    pdf: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
     history: Path | None = None,
     presence_store: Path | None = None,
 ) -> None:
@@ -85,7 +89,7 @@ def _run_plan(
     cases, team_specs = service.load_inputs(cases_path, teams_path)
     with _progress() as progress:
         progress("road network", 0.0)
-        region = service.Region.load(osm, profiles=[t.profile for t in team_specs])
+        region = service.Region.load(osm, profiles=[t.profile for t in team_specs], country=country)
         teams = service.build_teams(team_specs, region, teams_path)
         timezone = resolve_timezone(tz, region.center)
         settings = DaySettings(
@@ -98,15 +102,41 @@ def _run_plan(
         model = None
         if history is not None or presence_store is not None:
             model = learn_presence(history, presence_store, cases, settings.timezone, settings.country)
-        run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, model, progress=progress)
+        branches = {c.branch or "" for c in cases} | {t.branch or "" for t in teams}
+        failed: list[partitions.PartitionResult] = []
+        if scheduler or workers or len(branches) > 1:
+            tasks = partitions.split_by_branch(
+                cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
+                time_limit_s=time_limit, seed=seed, country=country, presence=model,
+            )  # fmt: skip
+            progress(f"{len(tasks)} branches", 0.0)
+
+            def branch_done(result: partitions.PartitionResult, finished: int, total: int) -> None:
+                progress(f"branch {finished}/{total}", finished / total)
+
+            results = partitions.run_partitions(tasks, scheduler=scheduler, workers=workers, done=branch_done)
+            run = partitions.merge_partitions(results, cases, teams, day, timezone)
+            failed = [r for r in results if r.run is None]
+        else:
+            run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, model, progress=progress)
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
         msg = f"the plan breaks {len(run.violations)} rule(s); nothing was written"
         raise RoutingError(msg)
     public_base = resolve_public_url()
-    written = service.write_outputs(run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base)
+    written = service.write_outputs(
+        run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf
+    )
     _summary(run, written, time.perf_counter() - started)
+    if failed:
+        for result in failed:
+            console.print(
+                f"[red]branch {result.branch or '(default)'} failed[/] after {result.attempts} attempt(s): "
+                f"{result.error}; its {len(result.case_ids)} cases are dropped with partition_failed",
+                highlight=False,
+            )
+        raise typer.Exit(1)
 
 
 def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> None:
@@ -139,6 +169,7 @@ def _summary(run: service.PlanRun, written: dict[str, Path], elapsed: float) -> 
     out.print(f"plan:     {written['plan']}")
     out.print(f"overview: {written['overview']}")
     out.print(f"maps:     {written['overview'].parent / 'maps'}/")
+    out.print(f"sheets:   {written['overview'].parent / 'sheets'}/")
     out.print(f"done in {elapsed:.1f} s")
 
 
@@ -152,6 +183,7 @@ def demo(
     seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
 ) -> None:
     """Plan a whole day on the embedded Helsinki extract with synthetic cases, and write the maps."""
     cases_path, teams_path = demo_files()
@@ -168,6 +200,7 @@ def demo(
             None,
             lang,
             tiles,
+            pdf=pdf,
         )
 
 
@@ -184,16 +217,24 @@ def plan(
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
     tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://HOST:8786): plan the branches on that cluster.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Plan the branches on a local pool of this many processes.")
+    ] = None,
     history: Annotated[Path | None, typer.Option(help="Past outcomes (outcome CSV): P(home) learns from them.")] = None,
     presence_store: Annotated[
         Path | None, typer.Option(help="Presence model file (.npz): read, taught --history, written back.")
     ] = None,
 ) -> None:
-    """Plan one day from files; writes plan.json, index.html and maps/<team>.html."""
+    """Plan one day from files; writes plan.json, index.html, maps/<team>.html and sheets/<team>.html."""
     with _errors_to_exit():
         _run_plan(
-            osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles, history, presence_store
-        )
+            osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
+            pdf=pdf, scheduler=scheduler, workers=workers, history=history, presence_store=presence_store,
+        )  # fmt: skip
 
 
 @app.command()
@@ -238,6 +279,9 @@ def simulate(
     out.print(table)
     for name, path in written.items():
         out.print(f"{name + ':':<16} {path}")
+
+
+geocode_cmd.register(app, _errors_to_exit)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from api.errors import InputFileError, RowProblem
 from api.files import TeamSpec, read_cases, read_teams
 from api.plan_json import plan_to_dict
-from api.settings import DaySettings
+from api.settings import DaySettings, max_snap_m, rush_hours, speed_overrides
 from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
 from geo.types import Location
@@ -44,8 +46,22 @@ class Region:
     geocoder: OfflineGeocoder
 
     @classmethod
-    def load(cls, osm_path: Path, profiles: Sequence[str] = ("car",), cache_dir: Path | None = None) -> Region:
-        networks = {p: load_network(osm_path, profile=p, cache_dir=cache_dir) for p in sorted(set(profiles))}
+    def load(
+        cls,
+        osm_path: Path,
+        profiles: Sequence[str] = ("car",),
+        cache_dir: Path | None = None,
+        country: str | None = None,
+    ) -> Region:
+        """One network per travel profile the teams use (speeds, snap limit from the settings)."""
+        country = country or os.environ.get("DOORSTEP_COUNTRY") or None
+        overrides, snap_m = speed_overrides(), max_snap_m()
+        networks = {
+            p: load_network(
+                osm_path, profile=p, cache_dir=cache_dir, country=country, speed_overrides=overrides, max_snap_m=snap_m
+            )
+            for p in sorted(set(profiles) or {"car"})
+        }
         return cls(osm_path, networks, OfflineGeocoder.from_osm(osm_path, cache_dir=cache_dir))
 
     @property
@@ -220,6 +236,7 @@ def plan_day(
                 legal=settings.legal,
                 time_limit_s=time_limit_s,
                 seed=seed,
+                hourly_factors={p: f.hourly for p, f in (settings.rush or rush_hours()).items()},
             )
         )
         routes, status, solve_s = output.routes, output.status, output.time_s
@@ -289,14 +306,21 @@ def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[Te
 
 
 def write_outputs(
-    run: PlanRun, out_dir: Path, lang: str = "en", tiles: str = "osm", public_base: str | None = None
+    run: PlanRun,
+    out_dir: Path,
+    lang: str = "en",
+    tiles: str = "osm",
+    public_base: str | None = None,
+    sheets_pdf: bool = False,
 ) -> dict[str, Path]:
-    """Write plan.json, the overview ``index.html`` and one map per team; returns what was written.
+    """Write plan.json, the overview ``index.html``, one map and one route sheet per team.
 
     With ``public_base`` (where ``out_dir`` is published) the overview's team links are absolute and
-    printed as QR codes.
+    printed as QR codes, on the overview and on the route sheets. With ``sheets_pdf`` each sheet is also
+    printed to PDF by headless Chromium. Returns what was written, by name.
     """
-    from maps import render_overview, render_team_map, write_assets
+    from maps import render_overview, render_route_sheet, render_team_map, write_assets
+    from maps.pdf import print_pdf
 
     out_dir.mkdir(parents=True, exist_ok=True)
     maps_dir = out_dir / "maps"
@@ -317,6 +341,16 @@ def write_outputs(
         )
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path
+    sheets_dir = out_dir / "sheets"
+    sheets_dir.mkdir(exist_ok=True)
+    for route in plan.routes:
+        team_id = route.team.team_id
+        officer_url = urljoin(public_base, links[team_id]) if public_base else None
+        sheet = sheets_dir / f"{_safe_name(team_id)}.html"
+        sheet.write_text(render_route_sheet(plan, route, lang=lang, officer_url=officer_url), encoding="utf-8")
+        written[f"sheet:{team_id}"] = sheet
+        if sheets_pdf:
+            written[f"sheet_pdf:{team_id}"] = print_pdf(sheet, sheet.with_suffix(".pdf"))
     index = out_dir / "index.html"
     overview = render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles, public_base=public_base)
     index.write_text(overview, encoding="utf-8")

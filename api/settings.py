@@ -7,11 +7,13 @@ The variables (`DOORSTEP_TZ`, `DOORSTEP_COUNTRY`, `DOORSTEP_CACHE_DIR`, `DOORSTE
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.errors import ConfigurationError
+from geo.traffic import DEFAULT_RUSH_HOURS, TimeOfDayFactors
 from geo.types import Location
 from routing.model import TimeWindow
 
@@ -27,6 +29,8 @@ class DaySettings:
     country: str
     legal: TimeWindow
     lang: str = "en"
+    #: Travel-time factors by hour per profile; ``None``: from the environment (:func:`rush_hours`).
+    rush: Mapping[str, TimeOfDayFactors] | None = None
 
 
 def legal_window(start: str | None = None, end: str | None = None) -> TimeWindow:
@@ -94,6 +98,57 @@ def resolve_lang(option: str | None) -> str:
         msg = f"unknown language {lang!r}; one of en, zh-CN"
         raise ConfigurationError(msg)
     return lang
+
+
+def speed_overrides(text: str | None = None) -> dict[str, float]:
+    """Speed overrides in km/h from ``DOORSTEP_SPEEDS``: ``residential=25,primary=45,ebike=16,walk=4``.
+
+    Keys are OSM ``highway`` values (car defaults; e-bikes and walkers never exceed them where they apply),
+    plus ``ebike`` and ``walk`` for those profiles' cruising speeds.
+    """
+    text = text if text is not None else os.environ.get("DOORSTEP_SPEEDS", "")
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        try:
+            kmh = float(value)
+        except ValueError:
+            kmh = float("nan")
+        if not sep or not key.strip() or not (kmh > 0 and kmh < 300):
+            msg = f"DOORSTEP_SPEEDS: expected highway=km/h items such as residential=25, got {item!r}"
+            raise ConfigurationError(msg)
+        out[key.strip()] = kmh
+    return out
+
+
+def max_snap_m(text: str | None = None) -> float:
+    """Farthest a door may be from a road, in metres, from ``DOORSTEP_MAX_SNAP_M`` (default 500)."""
+    text = text if text is not None else os.environ.get("DOORSTEP_MAX_SNAP_M")
+    if not text:
+        return 500.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value <= 10_000):
+        msg = f"DOORSTEP_MAX_SNAP_M: expected metres between 0 and 10000, got {text!r}"
+        raise ConfigurationError(msg)
+    return value
+
+
+def rush_hours() -> dict[str, TimeOfDayFactors]:
+    """Rush-hour factors per profile from ``DOORSTEP_RUSH_HOURS`` (car), ``DOORSTEP_RUSH_HOURS_EBIKE`` and
+    ``DOORSTEP_RUSH_HOURS_WALK``, e.g. ``7-9=1.3,16-19=1.3``; an empty value turns them off."""
+    out: dict[str, TimeOfDayFactors] = {}
+    for profile, default in DEFAULT_RUSH_HOURS.items():
+        name = "DOORSTEP_RUSH_HOURS" + ("" if profile == "car" else f"_{profile.upper()}")
+        text = os.environ.get(name, default)
+        try:
+            out[profile] = TimeOfDayFactors.parse(text)
+        except ValueError as err:
+            msg = f"{name}: {err}"
+            raise ConfigurationError(msg) from err
+    return out
 
 
 def resolve_public_url(option: str | None = None) -> str | None:

@@ -14,17 +14,21 @@ house number, postcode and city.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
     "ABBREVIATIONS",
     "ParsedAddress",
+    "cjk_name_forms",
     "fold",
     "housenumber_key",
     "housenumber_value",
+    "iter_address_candidates",
     "parse_address",
     "parse_address_candidates",
     "place_key",
@@ -92,8 +96,17 @@ _MAX_VARIANTS = 24
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Chinese administrative prefixes, removed before the street: 省 province, 市 city, 区 district, 县 county,
 # 镇 town, 乡 township, 村 village (a village may also be the "street" of a rural address, so it is kept).
-_CJK_ADMIN_RE = re.compile(r"^(?:[\u3400-\u9fff]{1,8}?[省市](?![\u3400-\u9fff]*[省市]))*")
-_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?[区县](?=[\u3400-\u9fff])")
+_CJK_ADMIN_RE = re.compile(
+    r"^(?:[\u3400-\u9fff]{1,8}?(?:省|自治区|特别行政区)(?![\u3400-\u9fff]*(?:省|自治区)))?"
+    r"(?:[\u3400-\u9fff]{1,8}?(?:市|自治州|地区|盟)(?![\u3400-\u9fff]*[省市]))*"
+)
+_CJK_DISTRICT_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:区|县|旗)(?=[\u3400-\u9fffA-Za-z0-9])")
+# Town-level units (街道 sub-district, 镇 town, 乡 township) before the street or village.
+_CJK_TOWN_RE = re.compile(r"^[\u3400-\u9fff]{1,6}?(?:街道|镇|乡)(?=[\u3400-\u9fff]{2})")
+# Words around the address that say "near", "beside", "opposite", "entrance", "downstairs": noise.
+_CJK_NOISE_RE = re.compile(r"(?:附近|旁边|旁|对面|对过|门口|周边|一带|楼下|隔壁|后面|东侧|西侧|南侧|北侧|这里|那里)+$")
+# A flat detail after the house number: building 栋/幢/座/号楼, unit 单元, room 室, floor 层/楼, household 户.
+_CJK_FLAT_RE = re.compile(r"(?:[A-Za-z]?\d+|[甲乙丙丁A-Za-z])(?:栋|幢|座|号楼|单元|室|层|楼|户).*$")
 # 甲/乙/丙/丁 before a number are the Chinese "A/B/C/D" of a subdivided plot: part of the number.
 _CJK_NUMBER_RE = re.compile(r"(?P<num>[甲乙丙丁]?\d+(?:-\d+)?)(?:号|$)")
 _CJK_DIGITS = {
@@ -115,7 +128,7 @@ _CJK_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A house number: digits, an optional letter (maybe after a space: Finnish "23 B"), an optional range.
 _HN = r"\d{1,5}(?:\s?[A-Za-z](?![^\W_]))?(?:\s?[-/]\s?\d{1,5}(?:\s?[A-Za-z](?![^\W_]))?)?"
 _HN_TOKEN_RE = re.compile(rf"(?<![^\s,])(?P<num>{_HN})(?=$|[\s,])")
-_LEADING_NUMBER_RE = re.compile(rf"^(?P<num>{_HN})[\s,]+(?P<street>\D+)$")
+_LEADING_NUMBER_RE = re.compile(rf"^(?P<num>{_HN})[\s,]+(?P<street>[^\W\d_][^,]*)$")
 _POSTCODE_RE = re.compile(r"^(?:[A-Za-z]{1,2}-?)?(?P<pc>\d{4,6}|\d{3}\s\d{2})(?:\s+(?P<city>.*))?$")
 _CITY_POSTCODE_RE = re.compile(r"^(?P<city>\D+?)\s+(?P<pc>\d{4,6})$")
 # Danish floor/door suffixes ("st. tv", "1. th", "2 mf") and similar flat details to drop.
@@ -135,6 +148,7 @@ class ParsedAddress:
     city: str | None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Fold ``text`` for comparison: case, diacritics, width, punctuation and whitespace.
 
@@ -179,9 +193,14 @@ def street_key_variants(street: str) -> list[str]:
     (``"Skt. Hans Torv"`` → ``"sankthanstorv"``) and a final compound abbreviation ending in a full stop
     (``"Ørstedsv."`` → ``"orstedsvej"``). At most a couple of dozen variants are produced.
     """
+    return list(_street_key_variants(street))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _street_key_variants(street: str) -> tuple[str, ...]:
     tokens = fold(street).split()
     if not tokens:
-        return []
+        return ()
     options: list[tuple[str, ...]] = []
     for tok in tokens:
         expansions = ABBREVIATIONS.get(tok, ())
@@ -200,7 +219,7 @@ def street_key_variants(street: str) -> list[str]:
                     key = base[: -len(abbr)] + exp
                     if key not in variants:
                         variants.append(key)
-    return variants
+    return tuple(variants)
 
 
 def housenumber_key(housenumber: str) -> str:
@@ -229,7 +248,48 @@ def _cjk_numeral(text: str) -> str:
                 current = 0
         return str(total + current)
 
-    return re.sub(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|单元|室|楼)", convert, text)
+    return re.sub(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|幢|座|单元|室|楼|层|弄|巷)", convert, text)
+
+
+def _cjk_all_numerals(text: str) -> str:
+    """Every run of Chinese numerals as Arabic digits (``"清华东路二十七号院"`` → ``"清华东路27号院"``)."""
+
+    def convert(match: re.Match[str]) -> str:
+        total, current = 0, 0
+        for ch in match.group(0):
+            if ch in _CJK_DIGITS:
+                current = _CJK_DIGITS[ch]
+            else:
+                total += (current or 1) * _CJK_UNITS[ch]
+                current = 0
+        return str(total + current)
+
+    return re.sub(r"[零〇一二两三四五六七八九十百千]+", convert, text)
+
+
+def cjk_name_forms(text: str) -> list[str]:
+    """The ways a Chinese query may name a POI or building: administrative prefixes and noise removed, with and
+    without its Chinese numerals as digits (``"广东省深圳市龙岗区祥波书院C座附近"`` → ``["祥波书院C座", …]``).
+
+    The flat details are kept (``"C座"`` is part of a building's name); full-width forms are made ASCII.
+    """
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    forms: list[str] = []
+    for part in [text, *re.split(r"[,，;；]", text)]:
+        if not part:
+            continue
+        admin = _CJK_ADMIN_RE.match(part)
+        if admin and admin.group(0):
+            part = part[admin.end() :]
+        if district := _CJK_DISTRICT_RE.match(part):
+            part = part[district.end() :]
+        if town := _CJK_TOWN_RE.match(part):
+            part = part[town.end() :]
+        part = _CJK_NOISE_RE.sub("", part)
+        for form in (part, _cjk_all_numerals(part)):
+            if form and form not in forms:
+                forms.append(form)
+    return forms
 
 
 def _parse_cjk(text: str) -> ParsedAddress:
@@ -263,6 +323,15 @@ def _parse_cjk(text: str) -> ParsedAddress:
     district = _CJK_DISTRICT_RE.match(head)
     if district:
         head = head[district.end() :]
+    town = _CJK_TOWN_RE.match(head)
+    if town:
+        head = head[town.end() :]
+    head = _CJK_NOISE_RE.sub("", head)
+    numbered = _CJK_NUMBER_RE.search(head)
+    if numbered is not None and head[numbered.end() - 1 : numbered.end()] == "号":
+        head = head[: numbered.end()]  # everything after "…号" is building, unit and room
+    else:
+        head = _CJK_FLAT_RE.sub("", head) or head
     num = _CJK_NUMBER_RE.search(head)
     if num and num.start() > 0:
         return ParsedAddress(head[: num.start()], num.group("num"), postcode, city)
@@ -371,21 +440,39 @@ def parse_address_candidates(text: str) -> list[ParsedAddress]:
     """Readings of an address, most likely first, for the geocoder to try in turn.
 
     After ``parse_address`` come: the address without leading name parts (``"Asemahalli, Kaivokatu 1"`` →
-    ``"Kaivokatu 1"``), and the first part read wholly as a street name (``"Calle 5 de Mayo"``).
+    ``"Kaivokatu 1"``), the parts rotated (``"2200 København N, Nørrebrogade 12"``), and the first part read wholly
+    as a street name (``"Calle 5 de Mayo"``).
     """
+    return list(iter_address_candidates(text))
+
+
+def iter_address_candidates(text: str) -> Iterator[ParsedAddress]:
+    """``parse_address_candidates`` one at a time: a caller that is satisfied early parses no further."""
     first = parse_address(text)
-    out = [first]
+    yield first
+    seen = [first]
     parts = [p.strip() for p in re.split(r"[,;\n]", unicodedata.normalize("NFKC", text)) if p.strip()]
-    if len(parts) > 1 and not _CJK_RE.search(text) and not re.search(r"\d", parts[0]):
-        for k in range(1, len(parts)):
-            rest = parse_address(", ".join(parts[k:]))
-            if rest.street and rest.housenumber:
-                out.append(rest)
-                break
-    if parts and first.housenumber is not None and first.street != parts[0]:
-        out.append(ParsedAddress(parts[0], None, first.postcode, first.city))
-    unique: list[ParsedAddress] = []
-    for p in out:
-        if p not in unique:
-            unique.append(p)
-    return unique
+    if len(parts) < 2:
+        return
+    cjk = bool(_CJK_RE.search(text))
+
+    def later() -> Iterator[ParsedAddress]:
+        if not cjk and not re.search(r"\d", parts[0]):
+            for k in range(1, len(parts)):
+                rest = parse_address(", ".join(parts[k:]))
+                if rest.street and rest.housenumber:
+                    yield rest
+                    break
+        if len(parts) <= 5 and not cjk:
+            # Reordered parts ("2200 København N, Nørrebrogade 12"): read each later part as the head.
+            for k in range(1, len(parts)):
+                rotated = parse_address(", ".join(parts[k:] + parts[:k]))
+                if rotated.street and rotated.housenumber and not re.search(r"\d", rotated.street):
+                    yield rotated
+        if first.housenumber is not None and first.street != parts[0]:
+            yield ParsedAddress(parts[0], None, first.postcode, first.city)
+
+    for candidate in later():
+        if candidate not in seen:
+            seen.append(candidate)
+            yield candidate

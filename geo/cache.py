@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 #: Bump whenever the build (filters, speeds, array layout) changes, so older cache files are ignored.
-CACHE_VERSION = "1"
+CACHE_VERSION = "4"
 
 #: Environment variable naming the cache directory.
 CACHE_DIR_ENV = "DOORSTEP_CACHE_DIR"
@@ -45,7 +45,7 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(path: str | Path, profile: str) -> str:
+def cache_key(path: str | Path, profile: str, variant: str = "") -> str:
     """The cache key of an extract built for a profile.
 
     Parameters
@@ -54,13 +54,15 @@ def cache_key(path: str | Path, profile: str) -> str:
         The OSM extract.
     profile
         The travel profile, e.g. ``"car"``.
+    variant
+        Anything else the build depends on (country, speed overrides).
 
     Returns
     -------
     str
-        Hex sha256 over the file hash, the profile and :data:`CACHE_VERSION`.
+        Hex sha256 over the file hash, the profile, the variant and :data:`CACHE_VERSION`.
     """
-    material = f"{file_sha256(path)}|{profile}|{CACHE_VERSION}".encode()
+    material = f"{file_sha256(path)}|{profile}|{variant}|{CACHE_VERSION}".encode()
     return hashlib.sha256(material).hexdigest()
 
 

@@ -8,13 +8,17 @@ node with one way in and one way out, or two two-way neighbours) are contracted:
 junctions only, and a point on a road is placed on its chain by its position in seconds from the chain's
 start.
 
-A location is snapped to the nearest straight edge of *all* drivable roads (not only the routed part),
+A location is snapped to the nearest straight edge of *all* the profile's roads (not only the routed part),
 so that a point next to a road cut off from the rest is reported ``unreachable_island`` instead of being
 snapped across the water to the main part. A road that is only cut off by its direction (a one-way stub, or
 a street whose far end was clipped off the extract) still touches the routed part: a door there is placed
-on the nearest routed road instead, and walked from there. Travel time door to door is the walk from the door to the
-road (capped), the drive from the projected point to the target's projected point respecting one-ways
-(including the part of the edge still to drive), and the walk to the door.
+on the nearest routed road instead, and walked from there; so is a door whose nearest road is a fragment (a
+courtyard path) when a routed road is at most :data:`ISLAND_MARGIN_M` farther. Travel time door to door is
+the walk from the door to the road (capped), the drive from the projected point to the target's projected
+point respecting one-ways (including the part of the edge still to drive), and the walk to the door.
+
+Matrices run on the junction graph with one of :mod:`geo.matrix_engines` (default ``ch``, a contraction
+hierarchy built with the network and cached with it); legs run scipy's Dijkstra with predecessors.
 """
 
 from __future__ import annotations
@@ -30,8 +34,13 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from geo import cache, osm_reader, speeds
-from geo.errors import NetworkLoadError, UnroutableError
+from geo import cache, osm_reader, profiles, speeds
+from geo.country import country_at
+from geo.profiles import PROFILES
+
+__all__ = ["DEFAULT_MAX_SNAP_M", "PROFILES", "Leg", "RoadNetwork", "SnapResult", "build_arrays", "load_network"]
+from geo.errors import NetworkLoadError, UnreachablePairError, UnroutableError
+from geo.matrix_engines import ENGINES, CoreHierarchy, igraph_many_to_many, scipy_many_to_many
 from geo.types import BoundingBox, Location
 
 logger = logging.getLogger(__name__)
@@ -45,13 +54,18 @@ MAX_DOOR_WALK_S = 300.0
 #: A point farther than this outside the extract's road bounding box is ``outside_region``.
 REGION_MARGIN_M = 1000.0
 
+#: A door whose nearest road is cut off from the routed part is placed on the nearest routed road when that
+#: is at most this much farther (m); otherwise it is ``unreachable_island``.
+ISLAND_MARGIN_M = 100.0
+
 #: Upper bound on the points of a leg's geometry.
 MAX_LEG_POINTS = 60
 
 #: Smallest weight of a contracted edge (csgraph would read an explicit 0 as a missing edge).
 _MIN_EDGE_S = 1e-6
 
-PROFILES: tuple[str, ...] = ("car",)
+#: Default farthest distance (m) from a door to a road: beyond it the door is ``off_network``, not snapped.
+DEFAULT_MAX_SNAP_M = 500.0
 
 STATUS_OK = "ok"
 STATUS_OFF_NETWORK = "off_network"
@@ -151,7 +165,7 @@ def build_arrays(raw: osm_reader.RawNetwork) -> dict[str, np.ndarray]:
     Parameters
     ----------
     raw
-        The drivable edges of an extract.
+        The directed edges of one profile's ways.
 
     Returns
     -------
@@ -168,7 +182,7 @@ def build_arrays(raw: osm_reader.RawNetwork) -> dict[str, np.ndarray]:
     n_nodes = used.size
 
     length_all = _haversine_arrays(node_lat[eu_all], node_lon[eu_all], node_lat[ev_all], node_lon[ev_all])
-    time_all = length_all / speeds.edge_speeds_mps(raw.highway, raw.maxspeed)
+    time_all = length_all / raw.speed_mps
 
     # Parallel ways between the same two nodes are the same straight segment: keep the fastest.
     key = eu_all * n_nodes + ev_all
@@ -199,6 +213,8 @@ def build_arrays(raw: osm_reader.RawNetwork) -> dict[str, np.ndarray]:
     edge_keep = node_keep[edge_u] & node_keep[edge_v]
 
     chains = _contract_chains(n_nodes, edge_u, edge_v, edge_len, edge_time, edge_keep)
+    cu, cv, cw = _junction_edges(chains)
+    hierarchy = CoreHierarchy.build(int(chains["junctions"].size), cu, cv, cw)
 
     return {
         "node_lat": node_lat,
@@ -213,7 +229,17 @@ def build_arrays(raw: osm_reader.RawNetwork) -> dict[str, np.ndarray]:
         "seg_fwd": seg_fwd,
         "seg_bwd": seg_bwd,
         **chains,
+        **hierarchy.to_arrays(),
     }
+
+
+def _junction_edges(chains: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The contracted graph: one edge per chain kept by :func:`_contract_chains`, between junction indices."""
+    pick = chains["cedge_chain"]
+    node_junction = chains["node_junction"]
+    u = node_junction[chains["chain_start"][pick]]
+    v = node_junction[chains["chain_end"][pick]]
+    return u, v, np.maximum(chains["chain_time"][pick], _MIN_EDGE_S)
 
 
 def _contract_chains(
@@ -348,9 +374,16 @@ class RoadNetwork:
         The travel profile the arrays were built for.
     """
 
-    def __init__(self, arrays: Mapping[str, np.ndarray], profile: str = "car") -> None:
+    def __init__(
+        self, arrays: Mapping[str, np.ndarray], profile: str = "car", max_snap_m: float = DEFAULT_MAX_SNAP_M
+    ) -> None:
+        if not (math.isfinite(max_snap_m) and max_snap_m > 0):
+            msg = f"max_snap_m must be a positive number of metres, got {max_snap_m!r}"
+            raise ValueError(msg)
         self.profile = profile
+        self.max_snap_m = float(max_snap_m)
         a = {name: np.asarray(value) for name, value in arrays.items()}
+        self.country: str | None = str(a["country"]) if "country" in a and str(a["country"]) else None
         self._node_lat: np.ndarray = a["node_lat"]
         self._node_lon: np.ndarray = a["node_lon"]
         self._node_keep: np.ndarray = a["node_keep"].astype(bool)
@@ -406,11 +439,16 @@ class RoadNetwork:
         self._seg_touches_main = self._weakly_joined_to_routed()[self._seg_a]
 
         n_j = self._junctions.size
-        self._cedge_u = self._node_junction[self._chain_start[cedge_chain]]
-        self._cedge_v = self._node_junction[self._chain_end[cedge_chain]]
+        self._cedge_u, self._cedge_v, weights = _junction_edges(a)
         self._cedge_chain = cedge_chain
-        weights = np.maximum(self._chain_time[cedge_chain], _MIN_EDGE_S)
         self._graph = csr_matrix((weights, (self._cedge_u, self._cedge_v)), shape=(n_j, n_j))
+        self._hierarchy = (
+            CoreHierarchy.from_arrays(a)
+            if "ch_n" in a
+            else CoreHierarchy.build(int(n_j), self._cedge_u, self._cedge_v, weights)
+        )
+        #: The matrix engine, one of :data:`geo.matrix_engines.ENGINES`.
+        self.engine = "ch"
         # Sorted (u, v) keys to find the chain behind a step of a junction path.
         self._cedge_key = self._cedge_u * n_j + self._cedge_v
         self._cedge_order = np.argsort(self._cedge_key)
@@ -458,7 +496,7 @@ class RoadNetwork:
 
     # -- snapping ----------------------------------------------------------------------------------------
 
-    def snap(self, locations: Sequence[Location], max_snap_m: float = 500.0) -> SnapResult:
+    def snap(self, locations: Sequence[Location], max_snap_m: float | None = None) -> SnapResult:
         """Place locations on the nearest road edge.
 
         Parameters
@@ -466,7 +504,8 @@ class RoadNetwork:
         locations
             The points to place.
         max_snap_m
-            Farthest a location may be from a road and still be routed.
+            Farthest a location may be from a road and still be routed; default the network's
+            ``max_snap_m`` (what :meth:`matrix` and :meth:`legs` use).
 
         Returns
         -------
@@ -480,8 +519,10 @@ class RoadNetwork:
         ]
         return SnapResult(status=p.status, snapped=snapped, offset_m=p.offset_m)
 
-    def _place(self, locations: Sequence[Location], max_snap_m: float = 500.0) -> _Placement:
+    def _place(self, locations: Sequence[Location], max_snap_m: float | None = None) -> _Placement:
         """Snap and work out the driving options of every location (vectorised)."""
+        if max_snap_m is None:
+            max_snap_m = self.max_snap_m
         n = len(locations)
         lat = np.fromiter((loc.lat for loc in locations), dtype=np.float64, count=n)
         lon = np.fromiter((loc.lon for loc in locations), dtype=np.float64, count=n)
@@ -508,14 +549,17 @@ class RoadNetwork:
             nearest[pairs[0]] = pairs[1]
             t, dist = self._segment_projection(nearest, px, py)
             # Nearest road cut off only by its direction (same weak component as the routed part): place
-            # the door on the nearest routed road. A separate weak component is a true island.
-            trapped = np.flatnonzero(~self._seg_keep[nearest] & self._seg_touches_main[nearest])
-            if trapped.size:
-                kept_pairs = self._kept_tree.query_nearest(points[trapped], all_matches=False)
-                alt = np.empty(trapped.size, dtype=np.int64)
+            # the door on the nearest routed road. A separate weak component is a true island, unless a
+            # routed road is barely farther (a courtyard footpath fragment beside a street).
+            cut_off = np.flatnonzero(~self._seg_keep[nearest])
+            if cut_off.size:
+                kept_pairs = self._kept_tree.query_nearest(points[cut_off], all_matches=False)
+                alt = np.empty(cut_off.size, dtype=np.int64)
                 alt[kept_pairs[0]] = self._kept_seg[kept_pairs[1]]
-                alt_t, alt_dist = self._segment_projection(alt, px[trapped], py[trapped])
-                nearest[trapped], t[trapped], dist[trapped] = alt, alt_t, alt_dist
+                alt_t, alt_dist = self._segment_projection(alt, px[cut_off], py[cut_off])
+                use = self._seg_touches_main[nearest[cut_off]] | (alt_dist - dist[cut_off] <= ISLAND_MARGIN_M)
+                moved = cut_off[use]
+                nearest[moved], t[moved], dist[moved] = alt[use], alt_t[use], alt_dist[use]
             offset[idx] = dist
             near = dist <= max_snap_m
             keep = self._seg_keep[nearest]
@@ -586,7 +630,7 @@ class RoadNetwork:
             shown = ", ".join(f"{i} ({p.status[i]})" for i in bad[:20].tolist())
             more = f" and {bad.size - 20} more" if bad.size > 20 else ""
             msg = f"cannot route locations at indices {shown}{more}"
-            raise UnroutableError(msg)
+            raise UnroutableError(msg, tuple(bad.tolist()), tuple(str(c) for c in p.status[bad]))
 
     # -- travel times ------------------------------------------------------------------------------------
 
@@ -667,28 +711,44 @@ class RoadNetwork:
         Raises
         ------
         UnroutableError
-            When a location does not snap with status ``"ok"``; the message names the indices.
+            When a location does not snap with status ``"ok"``; the message and ``indices``/``codes`` name
+            the stops and why.
+        UnreachablePairError
+            When stops placed on the network cannot reach each other; ``pairs`` lists them. (Never a
+            silently huge number: the solver would route around it without saying why.)
         """
         p = self._place(locations)
         self._require_ok(p)
         n = len(locations)
         if n == 0:
             return np.zeros((0, 0))
-        sources = np.unique(p.exit_junction[np.isfinite(p.exit_cost)])
-        dist = dijkstra(self._graph, directed=True, indices=sources)
-        row_of = np.zeros(self._junctions.size, dtype=np.int64)
-        row_of[sources] = np.arange(sources.size)
+        drive = self._many_to_many(p.exit_junction, p.exit_cost, p.entry_junction, p.entry_cost)
         everyone = np.arange(n)
-        drive = self._drive(p, everyone, p, everyone, dist, row_of)
+        self._same_chain(p, everyone, p, everyone, drive)
         total = p.walk_s[:, None] + drive + p.walk_s[None, :]
         lat = np.fromiter((loc.lat for loc in locations), dtype=np.float64, count=n)
         lon = np.fromiter((loc.lon for loc in locations), dtype=np.float64, count=n)
         total[(lat[:, None] == lat[None, :]) & (lon[:, None] == lon[None, :])] = 0.0
         if not np.isfinite(total).all():
-            i, j = np.argwhere(~np.isfinite(total))[0].tolist()
-            msg = f"no drive from location {i} to location {j}"
-            raise UnroutableError(msg)
+            pairs = tuple((int(i), int(j)) for i, j in np.argwhere(~np.isfinite(total)).tolist())
+            shown = ", ".join(f"{i}->{j}" for i, j in pairs[:20])
+            more = f" and {len(pairs) - 20} more" if len(pairs) > 20 else ""
+            msg = f"no {self.profile} route between locations {shown}{more}"
+            raise UnreachablePairError(msg, pairs)
         return total
+
+    def _many_to_many(
+        self, src_node: np.ndarray, src_cost: np.ndarray, dst_node: np.ndarray, dst_cost: np.ndarray
+    ) -> np.ndarray:
+        """Junction-graph travel times with the configured engine (see :mod:`geo.matrix_engines`)."""
+        if self.engine == "ch":
+            return self._hierarchy.many_to_many(src_node, src_cost, dst_node, dst_cost)
+        if self.engine == "scipy":
+            return scipy_many_to_many(self._graph, src_node, src_cost, dst_node, dst_cost)
+        if self.engine == "igraph":
+            return igraph_many_to_many(self._graph, src_node, src_cost, dst_node, dst_cost)
+        msg = f"unknown matrix engine {self.engine!r}: expected one of {', '.join(ENGINES)}"
+        raise ValueError(msg)
 
     # -- routes ------------------------------------------------------------------------------------------
 
@@ -719,7 +779,12 @@ class RoadNetwork:
         starts = np.arange(n - 1)
         exits = p.exit_junction[starts][np.isfinite(p.exit_cost[starts])]
         sources = np.unique(exits)
-        dist, pred = dijkstra(self._graph, directed=True, indices=sources, return_predecessors=True)
+        # The matrix engine bounds every leg's drive: Dijkstra need not search farther (on a province-sized
+        # graph a district's legs then settle a small part of it). The bound is exact; the margin is for rounding.
+        drive = self._many_to_many(p.exit_junction[:-1], p.exit_cost[:-1], p.entry_junction[1:], p.entry_cost[1:])
+        bound = np.diagonal(drive)
+        limit = float(bound.max()) * (1.0 + 1e-9) + 1.0 if np.isfinite(bound).all() else np.inf
+        dist, pred = dijkstra(self._graph, directed=True, indices=sources, return_predecessors=True, limit=limit)
         row_of = np.zeros(self._junctions.size, dtype=np.int64)
         row_of[sources] = np.arange(sources.size)
         return [self._leg(p, i, i + 1, locations, dist, pred, row_of) for i in range(n - 1)]
@@ -856,17 +921,31 @@ def _douglas_peucker(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarr
     return np.flatnonzero(keep)
 
 
-def load_network(path: str | Path, profile: str = "car", cache_dir: str | Path | None = None) -> RoadNetwork:
-    """Load a road network from an OSM extract, through the on-disk cache.
+def load_network(
+    path: str | Path,
+    profile: str = "car",
+    cache_dir: str | Path | None = None,
+    *,
+    country: str | None = None,
+    speed_overrides: Mapping[str, float] | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> RoadNetwork:
+    """Load one travel profile's road network from an OSM extract, through the on-disk cache.
 
     Parameters
     ----------
     path
-        An ``.osm.pbf`` (read with pyrosm), ``.osm`` or ``.osm.bz2`` (read with osmnx) extract.
+        An ``.osm.pbf`` (read with pyrosm), ``.osm`` or ``.osm.bz2`` extract.
     profile
-        The travel profile; only ``"car"`` for now.
+        The travel profile: ``"car"``, ``"ebike"`` or ``"walk"`` (see :mod:`geo.profiles`).
     cache_dir
         Where built networks are cached; default ``$DOORSTEP_CACHE_DIR`` or ``~/.cache/doorstep``.
+    country
+        ISO code choosing the default speeds; ``None``: the country at the extract's centre.
+    speed_overrides
+        km/h by ``highway`` value (and ``"ebike"``, ``"walk"``), over the country's defaults.
+    max_snap_m
+        Farthest a door may be from the profile's roads and still be routed.
 
     Returns
     -------
@@ -876,25 +955,34 @@ def load_network(path: str | Path, profile: str = "car", cache_dir: str | Path |
     Raises
     ------
     ValueError
-        For an unknown profile.
+        For an unknown profile or a bad speed override.
     NetworkLoadError
-        When the extract is missing, unreadable or holds no drivable road.
+        When the extract is missing, unreadable or holds no road of the profile.
     """
-    if profile not in PROFILES:
-        msg = f"unknown travel profile {profile!r}: expected one of {', '.join(PROFILES)}"
-        raise ValueError(msg)
+    profiles.get_profile(profile)
+    overrides = dict(sorted((speed_overrides or {}).items()))
+    speeds.speed_table(country, overrides)  # validates the overrides before any work
     path = Path(path)
     if not path.is_file():
         msg = f"OSM extract not found: {path}"
         raise NetworkLoadError(msg)
     directory = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
-    key = cache.cache_key(path, profile)
+    variant = f"{(country or 'auto').upper()}|{overrides}"
+    key = cache.cache_key(path, profile, variant)
     arrays = cache.load_arrays(directory, key)
     if arrays is None:
-        arrays = build_arrays(osm_reader.read_osm(path))
+        segments = osm_reader.read_segments(path)
+        if country is None:
+            centre = Location(float(np.median(segments.node_lat)), float(np.median(segments.node_lon)))
+            country = country_at(centre)
+        raw = osm_reader.select(segments, profile, country, overrides)
+        if raw.edge_u.size == 0:
+            msg = f"no road usable by profile {profile!r} in {path}"
+            raise NetworkLoadError(msg)
+        arrays = {**build_arrays(raw), "country": np.asarray(country or "")}
         try:
             cache.save_arrays(directory, key, arrays)
         except OSError as exc:
             # A read-only cache must not stop the planning: the network is still usable.
             logger.warning("cannot write network cache in %s: %s", directory, exc)
-    return RoadNetwork(arrays, profile)
+    return RoadNetwork(arrays, profile, max_snap_m=max_snap_m)

@@ -1,69 +1,74 @@
-"""Read the drivable ways of an OSM extract as straight, directed edges.
+"""Read the ways of an OSM extract as straight, directed edges for one travel profile.
 
-``.osm.pbf`` files go through pyrosm, ``.osm`` and ``.osm.bz2`` through ``osmnx.graph_from_xml``. Both
-give one straight segment per pair of consecutive way nodes; this module applies one drivable filter and
-one one-way rule to both, so a network does not depend on the file format it came from. Clipped
-extracts (ways referencing nodes outside the file) are read: the missing nodes are cut away by the readers.
+``.osm.pbf`` files go through pyrosm (all ways with a ``highway`` tag), ``.osm`` and ``.osm.bz2`` through a
+streaming XML parser of our own (so the raw ``oneway`` and access tags reach us untouched). Both give one
+straight segment per pair of consecutive way nodes with the way's tags; :mod:`geo.profiles` then decides,
+per profile, which segments are used and in which directions, so a network does not depend on the file
+format it came from. Clipped extracts (ways referencing nodes outside the file) are read: the missing
+nodes are cut away.
 """
 
 from __future__ import annotations
 
-import math
+import bz2
+import itertools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import iterparse
 
 import numpy as np
 
+from geo import profiles, speeds
 from geo.errors import NetworkLoadError
+from geo.profiles import ONEWAY_FORWARD, ONEWAY_REVERSE, TAG_KEYS
 
-#: ``highway`` values a car may use: the osmnx/pyrosm "drive_service" network. Service roads stay because
-#: many doors (housing compounds, estates) are only reached through them; see :data:`EXCLUDED_SERVICE`.
-DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "unclassified",
-        "residential",
-        "living_street",
-        "road",
-        "service",
-    }
-)
+__all__ = [
+    "DRIVABLE_HIGHWAYS",
+    "ONEWAY_FORWARD",
+    "ONEWAY_REVERSE",
+    "SUPPORTED_SUFFIXES",
+    "RawNetwork",
+    "Segments",
+    "directions",
+    "is_drivable",
+    "read_osm",
+    "read_segments",
+    "select",
+]
 
-#: ``service`` values that are not through roads for a visit: parking lanes, private driveways.
-EXCLUDED_SERVICE: frozenset[str] = frozenset(
-    {"parking_aisle", "parking", "driveway", "private", "emergency_access", "drive-through"}
-)
-
-#: ``access``-like values that close a way to cars.
-CLOSED_ACCESS: frozenset[str] = frozenset({"no", "private"})
-
-#: Tags checked for closure, most specific first: the first one present decides.
-ACCESS_KEYS: tuple[str, ...] = ("motorcar", "motor_vehicle", "vehicle", "access")
-
-#: ``oneway`` values meaning "one-way in the drawing direction".
-ONEWAY_FORWARD: frozenset[str] = frozenset({"yes", "true", "1"})
-
-#: ``oneway`` values meaning "one-way against the drawing direction".
-ONEWAY_REVERSE: frozenset[str] = frozenset({"-1", "reverse"})
+#: ``highway`` values a car may use (see :data:`geo.profiles.CAR`).
+DRIVABLE_HIGHWAYS: frozenset[str] = profiles.CAR.highways
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".osm", ".osm.bz2")
 
 
 @dataclass(frozen=True, slots=True)
+class Segments:
+    """Every straight piece of every ``highway`` way, undirected, with its way's tags.
+
+    Attributes
+    ----------
+    node_lat, node_lon
+        float64 coordinates of the nodes.
+    seg_u, seg_v
+        int64 node indices; the way is drawn from ``seg_u`` to ``seg_v``.
+    tags
+        Per tag key of :data:`geo.profiles.TAG_KEYS`, an object array (``None`` when absent).
+    """
+
+    node_lat: np.ndarray
+    node_lon: np.ndarray
+    seg_u: np.ndarray
+    seg_v: np.ndarray
+    tags: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class RawNetwork:
-    """Directed straight edges of the drivable ways, as read.
+    """Directed straight edges of one profile's ways, as read.
 
     Attributes
     ----------
@@ -73,6 +78,8 @@ class RawNetwork:
         int64 indices into the node arrays: the edge runs from ``edge_u`` to ``edge_v``.
     highway, maxspeed
         Object arrays with the way's ``highway`` and raw ``maxspeed`` tags (``None`` when absent).
+    speed_mps
+        float64 planning speed of each edge for the profile.
     """
 
     node_lat: np.ndarray
@@ -81,82 +88,110 @@ class RawNetwork:
     edge_v: np.ndarray
     highway: np.ndarray
     maxspeed: np.ndarray
-
-
-def _text(value: object) -> str | None:
-    """A tag value as stripped lower-case text, ``None`` for missing values (None, NaN, empty)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (list, tuple)):
-        value = ";".join(str(v) for v in value)
-    text = str(value).strip().lower()
-    return text or None
-
-
-def is_closed(tags: Mapping[str, object]) -> bool:
-    """Whether the access tags close a way to cars (``access=private;delivery`` counts as closed)."""
-    for key in ACCESS_KEYS:
-        value = _text(tags.get(key))
-        if value is not None:
-            return any(part.strip() in CLOSED_ACCESS for part in value.split(";"))
-    return False
+    speed_mps: np.ndarray
 
 
 def is_drivable(tags: Mapping[str, object]) -> bool:
     """Whether a way with these tags belongs to the car network."""
-    highway = _text(tags.get("highway"))
-    if highway is None or highway not in DRIVABLE_HIGHWAYS:
-        return False
-    if _text(tags.get("area")) == "yes":
-        return False
-    service = _text(tags.get("service"))
-    if service is not None and any(part.strip() in EXCLUDED_SERVICE for part in service.split(";")):
-        return False
-    return not is_closed(tags)
+    return profiles.allows(profiles.CAR, tags)
 
 
 def directions(oneway: object, junction: object, highway: object) -> tuple[bool, bool]:
-    """Which directions of a way may be driven.
+    """Which directions of a way a car may drive: ``(forward, backward)``; see :func:`geo.profiles.directions`."""
+    return profiles.directions(profiles.CAR, {"oneway": oneway, "junction": junction, "highway": highway})
+
+
+def select(
+    segments: Segments,
+    profile: str = "car",
+    country: str | None = None,
+    speed_overrides: Mapping[str, float] | None = None,
+) -> RawNetwork:
+    """The directed edges of one travel profile, with their planning speeds.
 
     Parameters
     ----------
-    oneway, junction, highway
-        Raw tag values (``None``/NaN when absent).
-
-    Returns
-    -------
-    tuple of bool
-        ``(forward, backward)`` relative to the order of the way's nodes. ``oneway=yes/true/1`` is forward
-        only, ``-1`` backward only, a roundabout (and a motorway) without ``oneway`` tag is forward only,
-        anything else both ways.
+    segments
+        From :func:`read_segments`.
+    profile
+        ``"car"``, ``"ebike"`` or ``"walk"``.
+    country
+        ISO code choosing the default speeds (see :func:`geo.speeds.speed_table`).
+    speed_overrides
+        Settings' speed overrides, km/h by ``highway`` value.
     """
-    value = _text(oneway)
-    if value in ONEWAY_FORWARD:
-        return True, False
-    if value in ONEWAY_REVERSE:
-        return False, True
-    if value is None and (_text(junction) in {"roundabout", "circular"} or _text(highway) in {"motorway"}):
-        return True, False
-    return True, True
+    rules = profiles.get_profile(profile)
+    n = segments.seg_u.size
+    columns = [segments.tags[key] for key in TAG_KEYS]
+    keep_fwd = np.zeros(n, dtype=bool)
+    keep_bwd = np.zeros(n, dtype=bool)
+    # Ways repeat their tags on every segment: decide each distinct tag combination once.
+    seen: dict[tuple[object, ...], tuple[bool, bool]] = {}
+    for i, combo in enumerate(zip(*columns, strict=True)):
+        decided = seen.get(combo)
+        if decided is None:
+            row = dict(zip(TAG_KEYS, combo, strict=True))
+            decided = profiles.directions(rules, row) if profiles.allows(rules, row) else (False, False)
+            seen[combo] = decided
+        keep_fwd[i], keep_bwd[i] = decided
+    highway = segments.tags["highway"]
+    maxspeed = segments.tags["maxspeed"]
+    bicycle = segments.tags["bicycle"]
+    table = speeds.speed_table(country, speed_overrides)
+    fwd, bwd = np.flatnonzero(keep_fwd), np.flatnonzero(keep_bwd)
+    hw = np.concatenate([highway[fwd], highway[bwd]])
+    ms = np.concatenate([maxspeed[fwd], maxspeed[bwd]])
+    bk = np.concatenate([bicycle[fwd], bicycle[bwd]])
+    return RawNetwork(
+        node_lat=segments.node_lat,
+        node_lon=segments.node_lon,
+        edge_u=np.concatenate([segments.seg_u[fwd], segments.seg_v[bwd]]).astype(np.int64),
+        edge_v=np.concatenate([segments.seg_v[fwd], segments.seg_u[bwd]]).astype(np.int64),
+        highway=hw,
+        maxspeed=ms,
+        speed_mps=speeds.edge_speeds_mps(hw, ms, profile, table, list(bk)),
+    )
 
 
-def read_osm(path: str | Path) -> RawNetwork:
-    """Read the car network of an OSM extract.
+def read_osm(
+    path: str | Path,
+    profile: str = "car",
+    country: str | None = None,
+    speed_overrides: Mapping[str, float] | None = None,
+) -> RawNetwork:
+    """Read one travel profile's network of an OSM extract.
 
     Parameters
     ----------
     path
         An ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` file.
+    profile, country, speed_overrides
+        See :func:`select`.
 
     Returns
     -------
     RawNetwork
-        The drivable directed edges.
+        The profile's directed edges.
 
     Raises
     ------
     NetworkLoadError
-        When the file is missing, of an unknown type, unreadable, or holds no drivable way.
+        When the file is missing, of an unknown type, unreadable, or holds no way of the profile.
+    """
+    raw = select(read_segments(path), profile, country, speed_overrides)
+    if raw.edge_u.size == 0:
+        msg = f"no road usable by profile {profile!r} in {path}"
+        raise NetworkLoadError(msg)
+    return raw
+
+
+def read_segments(path: str | Path) -> Segments:
+    """Read every ``highway`` way of an extract as straight segments with their tags.
+
+    Raises
+    ------
+    NetworkLoadError
+        When the file is missing, of an unknown type, unreadable, or holds no road at all.
     """
     path = Path(path)
     if not path.is_file():
@@ -164,27 +199,27 @@ def read_osm(path: str | Path) -> RawNetwork:
         raise NetworkLoadError(msg)
     name = path.name.lower()
     if name.endswith(".pbf"):
-        raw = _read_pbf(path)
+        segments = _read_pbf(path)
     elif name.endswith((".osm", ".osm.bz2", ".xml", ".xml.bz2")):
-        raw = _read_xml(path)
+        segments = _read_xml(path)
     else:
         msg = f"unsupported OSM file type {path.name!r}: expected one of {', '.join(SUPPORTED_SUFFIXES)}"
         raise NetworkLoadError(msg)
-    if raw.edge_u.size == 0:
+    if segments.seg_u.size == 0:
         msg = f"no drivable road in {path}"
         raise NetworkLoadError(msg)
-    return raw
+    return segments
 
 
-def _column(frame: Any, name: str) -> list[object]:
-    """A column of a data frame as a list, all ``None`` when the column is missing."""
-    if name in frame.columns:
-        return list(frame[name].to_numpy(dtype=object))
-    return [None] * len(frame)
+def _column(frame: Any, name: str) -> np.ndarray:
+    """A tag column as an object array of lower-case text, all ``None`` when the column is missing."""
+    if name not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    return np.asarray([profiles.text(v) for v in frame[name].to_numpy(dtype=object)], dtype=object)
 
 
-def _read_pbf(path: Path) -> RawNetwork:
-    """Read a ``.osm.pbf`` extract with pyrosm's driving+service filter, then :func:`is_drivable`."""
+def _read_pbf(path: Path) -> Segments:
+    """Read a ``.osm.pbf`` extract with pyrosm's ``all`` network (every way with a ``highway`` tag)."""
     import pyrosm
 
     try:
@@ -193,7 +228,7 @@ def _read_pbf(path: Path) -> RawNetwork:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             osm = pyrosm.OSM(str(path))
-            result = osm.get_network(network_type="driving+service", nodes=True)
+            result = osm.get_network(network_type="all", nodes=True)
     except Exception as exc:
         msg = f"cannot read {path}: {exc}"
         raise NetworkLoadError(msg) from exc
@@ -214,82 +249,74 @@ def _read_pbf(path: Path) -> RawNetwork:
     v_pos = np.clip(np.searchsorted(sorted_ids, v_ids), 0, sorted_ids.size - 1)
     # Edges cut by the extract's boundary may name nodes the file does not hold: drop them.
     present = (sorted_ids[u_pos] == u_ids) & (sorted_ids[v_pos] == v_ids) & (u_ids != v_ids)
-    u_idx = order[u_pos]
-    v_idx = order[v_pos]
-
-    tags = {
-        key: _column(edges, key)
-        for key in ("highway", "maxspeed", "oneway", "junction", "area", "service", *ACCESS_KEYS)
-    }
-    keep_fwd = np.zeros(len(edges), dtype=bool)
-    keep_bwd = np.zeros(len(edges), dtype=bool)
-    for i in range(len(edges)):
-        if not present[i]:
-            continue
-        row = {key: values[i] for key, values in tags.items()}
-        if not is_drivable(row):
-            continue
-        keep_fwd[i], keep_bwd[i] = directions(row["oneway"], row["junction"], row["highway"])
-
-    highway = np.asarray([_text(h) for h in tags["highway"]], dtype=object)
-    maxspeed = np.asarray([_text(m) for m in tags["maxspeed"]], dtype=object)
-    return RawNetwork(
+    keep = np.flatnonzero(present)
+    return Segments(
         node_lat=nodes["lat"].to_numpy(dtype=np.float64),
         node_lon=nodes["lon"].to_numpy(dtype=np.float64),
-        edge_u=np.concatenate([u_idx[keep_fwd], v_idx[keep_bwd]]).astype(np.int64),
-        edge_v=np.concatenate([v_idx[keep_fwd], u_idx[keep_bwd]]).astype(np.int64),
-        highway=np.concatenate([highway[keep_fwd], highway[keep_bwd]]),
-        maxspeed=np.concatenate([maxspeed[keep_fwd], maxspeed[keep_bwd]]),
+        seg_u=order[u_pos][keep].astype(np.int64),
+        seg_v=order[v_pos][keep].astype(np.int64),
+        tags={key: _column(edges, key)[keep] for key in TAG_KEYS},
     )
 
 
-def _read_xml(path: Path) -> RawNetwork:
-    """Read an ``.osm`` / ``.osm.bz2`` extract with osmnx and keep the drivable edges."""
-    import osmnx
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            graph = osmnx.graph_from_xml(path, simplify=False, retain_all=True)
-    except Exception as exc:
-        msg = f"cannot read {path}: {exc}"
-        raise NetworkLoadError(msg) from exc
-
-    node_index: dict[int, int] = {}
+def _read_xml(path: Path) -> Segments:
+    """Stream an ``.osm`` / ``.osm.bz2`` file: nodes, then the ways that carry a ``highway`` tag."""
+    node_pos: dict[int, int] = {}
     lats: list[float] = []
     lons: list[float] = []
     us: list[int] = []
     vs: list[int] = []
-    highways: list[str | None] = []
-    maxspeeds: list[str | None] = []
-
-    def index_of(node: int) -> int:
-        idx = node_index.get(node)
-        if idx is None:
-            idx = len(lats)
-            node_index[node] = idx
-            data = graph.nodes[node]
-            lats.append(float(data["y"]))
-            lons.append(float(data["x"]))
-        return idx
-
-    for u, v, data in graph.edges(data=True):
-        if u == v or not is_drivable(data):
-            continue
-        # osmnx already applied oneway=yes/-1 and roundabouts; a motorway without oneway tag is one-way
-        # by OSM convention, so its reversed copy goes.
-        if data.get("reversed") is True and _text(data.get("highway")) == "motorway" and not data.get("oneway"):
-            continue
-        us.append(index_of(u))
-        vs.append(index_of(v))
-        highways.append(_text(data.get("highway")))
-        maxspeeds.append(_text(data.get("maxspeed")))
-
-    return RawNetwork(
+    tag_rows: list[dict[str, str]] = []
+    way_of_seg: list[int] = []
+    wanted = set(TAG_KEYS)
+    try:
+        opener = bz2.open if path.name.lower().endswith(".bz2") else open
+        with opener(path, "rb") as handle:
+            refs: list[int] = []
+            tags: dict[str, str] = {}
+            for _event, elem in iterparse(handle, events=("end",)):
+                tag = elem.tag
+                if tag == "node":
+                    lat, lon = elem.get("lat"), elem.get("lon")
+                    if lat is not None and lon is not None:
+                        node_pos[int(elem.get("id", "0"))] = len(lats)
+                        lats.append(float(lat))
+                        lons.append(float(lon))
+                    refs, tags = [], {}
+                    elem.clear()
+                elif tag == "nd":
+                    refs.append(int(elem.get("ref", "0")))
+                elif tag == "tag":
+                    key = elem.get("k", "")
+                    if key in wanted:
+                        tags[key] = elem.get("v", "")
+                elif tag == "way":
+                    if "highway" in tags:
+                        # Nodes outside a clipped extract are cut away; the way goes on across the gap only
+                        # between nodes both present and consecutive in the file.
+                        pos = [node_pos.get(r, -1) for r in refs]
+                        for a, b in itertools.pairwise(pos):
+                            if a >= 0 and b >= 0 and a != b:
+                                us.append(a)
+                                vs.append(b)
+                                way_of_seg.append(len(tag_rows))
+                        tag_rows.append(tags)
+                    refs, tags = [], {}
+                    elem.clear()
+                elif tag == "relation":
+                    refs, tags = [], {}
+                    elem.clear()
+    except Exception as exc:
+        msg = f"cannot read {path}: {exc}"
+        raise NetworkLoadError(msg) from exc
+    way_idx = np.asarray(way_of_seg, dtype=np.int64)
+    columns = {
+        key: np.asarray([profiles.text(row.get(key)) for row in tag_rows] or [None], dtype=object) for key in TAG_KEYS
+    }
+    return Segments(
         node_lat=np.asarray(lats, dtype=np.float64),
         node_lon=np.asarray(lons, dtype=np.float64),
-        edge_u=np.asarray(us, dtype=np.int64),
-        edge_v=np.asarray(vs, dtype=np.int64),
-        highway=np.asarray(highways, dtype=object),
-        maxspeed=np.asarray(maxspeeds, dtype=object),
+        seg_u=np.asarray(us, dtype=np.int64),
+        seg_v=np.asarray(vs, dtype=np.int64),
+        tags={key: col[way_idx] if way_idx.size else np.zeros(0, dtype=object) for key, col in columns.items()},
     )

@@ -10,6 +10,7 @@ from maps.assets import LEAFLET_VERSION, write_assets
 from maps.errors import MapError, UnknownTilesError, UnsupportedLanguageError
 from maps.i18n import LANGS
 from maps.overview import render_overview
+from maps.sheet import render_route_sheet
 from maps.team_map import render_team_map
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "UnknownTilesError",
     "UnsupportedLanguageError",
     "render_overview",
+    "render_route_sheet",
     "render_team_map",
     "write_assets",
 ]

@@ -14,6 +14,7 @@ import folium
 
 from geo.types import Location
 from maps.i18n import normalize_lang, translate
+from maps.navigation import navigation_links
 from maps.page import (
     HtmlPopup,
     LocateControl,
@@ -72,14 +73,12 @@ def stop_popup(visit: Visit, lang: str, presence: Mapping[str, Sequence[float]] 
         _row(t("customer"), mask_id(visit.customer_id)),
         _row(t("address"), _address_text(visit, lang)),
     ]
-    loc = visit.location
-    nav = f"geo:{loc.lat:.6f},{loc.lon:.6f}?q={loc.lat:.6f},{loc.lon:.6f}"
     return (
         '<div class="ds-popup">'
         f"<h3>{esc(t('stop'))} {visit.seq} · {esc(visit.case_id)}</h3>"
         f"<table>{''.join(rows)}</table>"
         f"{presence_strip_html(presence, lang) if presence else ''}"
-        f'<a class="ds-nav" href="{esc(nav)}">{esc(t("navigate"))}</a>'
+        f"{navigation_links(visit.location, visit.address or visit.case_id, lang)}"
         "</div>"
     )
 

@@ -76,6 +76,8 @@ DROP_CODES = (
     "cooldown",
     "suspended",
     "closed",
+    # The branch's partition failed on every attempt (see api/partitions.py); the message has the error.
+    "partition_failed",
 )
 
 

@@ -77,6 +77,9 @@ class SolveInput:
     legal: TimeWindow
     time_limit_s: float = 10.0
     seed: int | None = None
+    #: Per travel profile, 24 hourly travel-time factors (>= 1, see ``geo.traffic``): a trip to a visit is
+    #: multiplied by the factor of its slot's starting hour, the trip home by the day's peak factor.
+    hourly_factors: Mapping[str, Sequence[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +182,18 @@ class _Model:
 
         travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
         transit_index: dict[str, int] = {}
+        slot_hour = np.zeros(n_nodes, dtype=np.int64)
+        slot_hour[self.first_copy_node :] = [(c.slot.window.start // 3600) % 24 for c in self.copies]
+        #: Per profile, the travel-time factor of a trip *into* each node (see ``SolveInput.hourly_factors``).
+        self.node_factor: dict[str, np.ndarray] = {}
         for profile in sorted({t.profile for t in teams}):
-            travel = np.ceil(np.asarray(problem.travel[profile], dtype=np.float64)).astype(np.int64)
-            leg = travel[node_location[:, None], node_location[None, :]]
+            hourly = np.asarray((problem.hourly_factors or {}).get(profile, [1.0] * 24), dtype=np.float64)
+            factor = hourly[slot_hour]
+            factor[:n_teams] = 1.0
+            factor[n_teams : 2 * n_teams] = hourly.max()
+            self.node_factor[profile] = factor
+            base = np.asarray(problem.travel[profile], dtype=np.float64)
+            leg = np.ceil(base[node_location[:, None], node_location[None, :]] * factor[None, :]).astype(np.int64)
             transit = leg + service[:, None]
             # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
             cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
@@ -228,7 +240,7 @@ class _Model:
 
     def _add_breaks(self) -> None:
         solver = self.routing.solver()
-        node_visit_transits = [int(s) for s in self.service]
+        node_visit_transits = by_routing_index(self.manager, self.service)
         for v, team in enumerate(self.problem.teams):
             if team.lunch is None:
                 continue
@@ -279,9 +291,11 @@ class _Model:
             index = self.routing.Start(v)
             start_time = solution.Value(self.time.CumulVar(index))
             stops: list[tuple[_Copy, int]] = []
+            nodes = [v]
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
-                copy = self.copies[self.manager.IndexToNode(index) - self.first_copy_node]
+                nodes.append(self.manager.IndexToNode(index))
+                copy = self.copies[nodes[-1] - self.first_copy_node]
                 stops.append((copy, solution.Value(self.time.CumulVar(index))))
                 index = solution.Value(self.routing.NextVar(index))
             end_time = solution.Value(self.time.CumulVar(index))
@@ -289,10 +303,26 @@ class _Model:
             rows = [problem.team_start_index[v]]
             rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
-            legs = [math.ceil(float(travel[a, b])) for a, b in itertools.pairwise(rows)]
+            nodes.append(len(problem.teams) + v)
+            factor = self.node_factor[team.profile]
+            legs = [
+                math.ceil(float(travel[a, b]) * float(factor[node]))
+                for (a, b), node in zip(itertools.pairwise(rows), nodes[1:], strict=True)
+            ]
             departures = [start_time] + [t + problem.candidates[c.candidate].service_s for c, t in stops]
             next_starts = [t for _, t in stops] + [end_time]
             placed = _place_break(team, departures, next_starts, legs, start_time, end_time)
+            if placed is None and team.lunch is not None and stops:
+                # The solver's times leave no room for the break (its cumul values are not always the ones
+                # its break interval was placed against): re-time the same visit order around the break.
+                services = [problem.candidates[c.candidate].service_s for c, _ in stops]
+                windows = [c.window for c, _ in stops]
+                retimed = schedule_with_break(team, start_time, legs, services, windows)
+                if retimed is not None:
+                    starts, break_at, gap, end_time = retimed
+                    stops = [(c, t) for (c, _), t in zip(stops, starts, strict=True)]
+                    departures = [start_time] + [t + sv for t, sv in zip(starts, services, strict=True)]
+                    placed = (break_at, gap)
             if placed is None and v in solver_breaks:
                 placed = (solver_breaks[v], len(stops))
             break_start, break_gap = placed if placed is not None else (None, None)
@@ -304,7 +334,7 @@ class _Model:
                 if break_start is not None and break_gap == k and break_start < ready:
                     # A break taken on the way delays arrival; one taken while waiting at the door does not.
                     assert team.lunch is not None
-                    ready = break_start + team.lunch.duration_s + legs[k]
+                    ready += team.lunch.duration_s
                 arrival = min(service_start, ready)
                 visits.append(
                     Visit(
@@ -360,22 +390,78 @@ def _place_break(
     """The earliest place for the team's break in its fixed timeline, as (start, number of visits before it).
 
     Gap k runs from departure k (the depot for k = 0) to the next service start (the return for the last gap);
-    the break fits where it and the leg's travel both fit. A break before leaving or after returning is also
-    a valid day. The solver's own interval values are not used for this: they are not always final.
+    the break fits where it and the leg's travel both fit: taken before driving, or after driving while the
+    team waits at the door for the slot to open. A break before leaving or after returning is also a valid
+    day. The solver's own interval values are not used for this: they are not always final.
     """
     lunch = team.lunch
     if lunch is None:
         return None
     latest = lunch.window.end - lunch.duration_s
     for k, (dep, nxt, leg) in enumerate(zip(departures, next_starts, legs, strict=True)):
-        start = max(lunch.window.start, dep)
-        if start <= latest and start + lunch.duration_s + leg <= nxt:
-            return start, k
+        before_driving = max(lunch.window.start, dep)
+        if before_driving <= latest and before_driving + lunch.duration_s + leg <= nxt:
+            return before_driving, k
+        at_the_door = max(lunch.window.start, dep + leg)
+        if at_the_door <= latest and at_the_door + lunch.duration_s <= nxt:
+            return at_the_door, k
     if lunch.window.start + lunch.duration_s <= start_time:
         return lunch.window.start, 0
     if end_time <= latest:
         return max(end_time, lunch.window.start), len(departures) - 1
     return None
+
+
+def by_routing_index(manager: pywrapcp.RoutingIndexManager, per_node: Sequence[int] | np.ndarray) -> list[int]:
+    """A per-node vector re-indexed by routing index, the way OR-Tools callbacks and vectors read it.
+
+    Nodes and indices differ as soon as teams have their own start and end nodes (every model here): start
+    depots come first, then the visits, then the end depots.
+    """
+    n_indices = manager.GetNumberOfIndices()
+    return [int(per_node[manager.IndexToNode(i)]) for i in range(n_indices)]
+
+
+def schedule_with_break(
+    team: Team, start_time: int, legs: Sequence[int], services: Sequence[int], windows: Sequence[TimeWindow]
+) -> tuple[list[int], int, int, int] | None:
+    """Earliest times for a fixed visit order with the team's break in the gap that brings the team back first.
+
+    ``legs`` has one more entry than ``services`` and ``windows`` (the drive back). A break in gap k starts at
+    the window's opening or at departure k, whichever is later; taken on the way it delays the arrival by its
+    length, taken at the door it delays only the service start.
+
+    Returns
+    -------
+    tuple or None
+        (service starts, break start, gap, return time), or None when no gap works.
+    """
+    lunch = team.lunch
+    if lunch is None:
+        return None
+    latest = lunch.window.end - lunch.duration_s
+    best: tuple[list[int], int, int, int] | None = None
+    for gap in range(len(services) + 1):
+        clock = start_time
+        starts: list[int] = []
+        break_at = max(lunch.window.start, start_time)
+        for k, leg in enumerate(legs):
+            ready = clock + leg
+            if k == gap:
+                break_at = max(lunch.window.start, clock)
+                if break_at > latest:
+                    break
+                ready = max(ready, break_at) + lunch.duration_s
+            if k == len(services):
+                if ready <= team.shift.end and (best is None or ready < best[3]):
+                    best = (starts, break_at, gap, ready)
+                break
+            start = max(ready, windows[k].start)
+            if start > windows[k].end:
+                break
+            starts.append(start)
+            clock = start + services[k]
+    return best
 
 
 def copy_window(slot_window: TimeWindow, legal: TimeWindow, service_s: int) -> TimeWindow | None:

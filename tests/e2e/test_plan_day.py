@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 
 from api.synthetic import CASE_COLUMNS, synthetic_case_rows, write_rows
@@ -30,15 +31,15 @@ TEAM_COLUMNS = (
 UNKNOWN_ADDRESSES = ("Ingenvej 999, 9999 Nowhere", "qqq zzz 0")
 
 
-def doorstep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI as a supervisor would."""
+def doorstep(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as a supervisor would (``env`` adds to the environment)."""
     return subprocess.run(
         [sys.executable, "-m", "api", *args],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )
 
@@ -76,7 +77,9 @@ def copenhagen_day(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.Temp
         "--out", str(work / "out"),
         "--time-limit", "10",
         "--tiles", "none",
+        "--pdf",
         cwd=work,
+        env={"DOORSTEP_PUBLIC_URL": "https://doorstep.bank.example/days/2026-12-01"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
     plan = json.loads((work / "out" / "plan.json").read_text(encoding="utf-8"))
@@ -198,3 +201,16 @@ def test_lone_officer_team_exits_2_naming_the_team(tmp_path: Path, osm_dir: Path
     )  # fmt: skip
     assert result.returncode == 2
     assert "team SOLO7" in result.stderr and "at least two officers" in result.stderr
+
+
+def test_route_sheets_printed_for_every_team(copenhagen_day: dict[str, Any]) -> None:
+    """With --pdf every team gets an HTML and a PDF route sheet listing its stops, with the officer link."""
+    out = copenhagen_day["work"] / "out"
+    overview = (out / "index.html").read_text(encoding="utf-8")
+    for team in copenhagen_day["plan"]["teams"]:
+        assert f'href="https://doorstep.bank.example/days/2026-12-01/maps/{team["team_id"]}.html"' in overview
+        html = (out / "sheets" / f"{team['team_id']}.html").read_text(encoding="utf-8")
+        assert html.count("<svg") == 1  # the QR code of the officer link
+        reader = pypdf.PdfReader(out / "sheets" / f"{team['team_id']}.pdf")
+        text = "".join(page.extract_text() for page in reader.pages)
+        assert [s["case_id"] for s in team["stops"] if s["case_id"] not in text] == []

@@ -130,7 +130,7 @@ def test_unreadable_extract_raises(make_path: Callable[[Path], Path], match: str
 
 
 def test_unknown_profile_is_rejected(toy_osm_path: Path, tmp_path: Path) -> None:
-    """Only the car profile exists; asking for another is a ValueError."""
+    """Only car, ebike and walk exist; asking for another is a ValueError."""
     with pytest.raises(ValueError, match="profile"):
         load_network(toy_osm_path, profile="hovercraft", cache_dir=tmp_path)
 
@@ -390,17 +390,17 @@ def test_leg_and_route_agree(copenhagen_net: RoadNetwork, cph_stops: list[Locati
 def test_cache_hit_skips_the_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second load comes from the cache without reading the extract, with identical results."""
     calls: list[Path] = []
-    real_read = osm_reader.read_osm
+    real_read = osm_reader.read_segments
 
-    def counting_read(path: str | Path) -> osm_reader.RawNetwork:
+    def counting_read(path: str | Path) -> osm_reader.Segments:
         calls.append(Path(path))
         return real_read(path)
 
-    monkeypatch.setattr(osm_reader, "read_osm", counting_read)
+    monkeypatch.setattr(osm_reader, "read_segments", counting_read)
     first = load_network(COPENHAGEN_PBF, cache_dir=tmp_path)
     second = load_network(COPENHAGEN_PBF, cache_dir=tmp_path)
     assert len(calls) == 1
-    assert cache_path(tmp_path, cache_key(COPENHAGEN_PBF, "car")).is_file()
+    assert cache_path(tmp_path, cache_key(COPENHAGEN_PBF, "car", "AUTO|{}")).is_file()
     stops = sample_locations(first, 30, seed=11)
     assert np.array_equal(first.matrix(stops), second.matrix(stops))
     assert first.node_count == second.node_count and first.bbox == second.bbox
@@ -408,7 +408,7 @@ def test_cache_hit_skips_the_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_damaged_cache_is_rebuilt(toy_osm_path: Path, tmp_path: Path) -> None:
     """A truncated cache file is ignored and replaced by a fresh build."""
-    target = cache_path(tmp_path, cache_key(toy_osm_path, "car"))
+    target = cache_path(tmp_path, cache_key(toy_osm_path, "car", "AUTO|{}"))
     target.write_bytes(b"PK\x03\x04 truncated")
     net = load_network(toy_osm_path, cache_dir=tmp_path)
     assert net.snap([P]).status.tolist() == ["ok"]

@@ -8,12 +8,21 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from ortools.constraint_solver import pywrapcp
 
 from geo.types import Location
 from routing.check import check_plan
 from routing.errors import InfeasibleTeamError
 from routing.model import Break, Case, Plan, Slot, SolverInfo, Team, TimeWindow
-from routing.solver import Candidate, SolveInput, copy_window, solve
+from routing.solver import (
+    Candidate,
+    SolveInput,
+    _place_break,
+    by_routing_index,
+    copy_window,
+    schedule_with_break,
+    solve,
+)
 
 H = 3600
 LEGAL = TimeWindow(8 * H, 22 * H)
@@ -53,11 +62,14 @@ def make_problem(
     slots_for: dict[int, list[Slot]] | None = None,
     skills: dict[int, frozenset[str]] | None = None,
     service_s: int = 20 * 60,
+    service_for: dict[int, int] | None = None,
 ) -> tuple[SolveInput, list[Case], list[Location]]:
     points = grid_points(n_cases)
     travel = manhattan_seconds(points)
     cases, cands = [], []
+    base_service_s = service_s
     for k in range(n_cases):
+        service_s = (service_for or {}).get(k, base_service_s)
         case = Case(
             f"C{k}",
             f"P{k}",
@@ -171,6 +183,55 @@ def test_lunch_break_is_placed_in_its_window_and_never_overlaps_a_visit() -> Non
     assert route.break_start is not None
     assert 12 * H <= route.break_start <= 13 * H
     assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+@pytest.mark.parametrize(
+    ("departure", "leg", "next_start", "expected"),
+    [
+        # Leave 11:00, 15 min drive, visit at 12:40: break 12:00-12:30 then driving would be late (12:45), but
+        # driving first and taking the break at the door, 12:00-12:30, fits.
+        (11 * H, 15 * 60, 12 * H + 40 * 60, (12 * H, 0)),
+        # Leave 12:10, 10 min drive, visit 13:00: break first, 12:10-12:40, then drive.
+        (12 * H + 10 * 60, 10 * 60, 13 * H, (12 * H + 10 * 60, 0)),
+    ],
+)
+def test_break_fits_before_driving_or_at_the_door(
+    departure: int, leg: int, next_start: int, expected: tuple[int, int]
+) -> None:
+    """The break goes into the first gap where it fits, on either side of the drive."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    team = make_team(lunch=lunch)
+    end = 17 * H
+    placed = _place_break(team, [departure, next_start + 1200], [next_start, end], [leg, 600], departure, end)
+    assert placed == expected
+
+
+def test_visits_are_retimed_around_a_break_that_has_no_room() -> None:
+    """Two visits whose times leave no room for the break are re-timed: the break goes where the team gets
+    back first, and every visit stays in its window."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    team = make_team(lunch=lunch)
+    legs, services = [600, 600, 600], [1200, 1200]
+    windows = [TimeWindow(11 * H, 15 * H), TimeWindow(12 * H + 30 * 60, 13 * H)]
+    starts, break_at, gap, back = schedule_with_break(team, 11 * H, legs, services, windows) or ([], 0, 0, 0)
+    # Visit 1 at 11:10-11:30, break from 12:00 at the second door, visit 2 at 12:30-12:50, back at 13:00.
+    assert (starts, break_at, gap, back) == ([11 * H + 600, 12 * H + 30 * 60], 12 * H, 1, 13 * H)
+    # With the second window closing at 12:20 the break cannot fit anywhere before 13:00: no schedule.
+    windows[1] = TimeWindow(11 * H + 40 * 60, 12 * H + 20 * 60)
+    tight = Break(TimeWindow(12 * H, 12 * H + 40 * 60), 30 * 60)
+    assert schedule_with_break(make_team(lunch=tight), 11 * H + 30 * 60, legs, services, windows) is None
+
+
+def test_visit_lengths_reach_the_break_constraint_by_routing_index() -> None:
+    """Two teams with their own depots (nodes 0-3) and three visits (nodes 4-6) of 5, 60 and 15 minutes:
+    OR-Tools reads visit lengths by routing index, where the start depots come first and the ends last."""
+    manager = pywrapcp.RoutingIndexManager(7, 2, [0, 1], [2, 3])
+    per_node = [0, 0, 0, 0, 300, 3600, 900]
+    by_index = by_routing_index(manager, per_node)
+    assert len(by_index) == manager.GetNumberOfIndices()
+    for index, seconds in enumerate(by_index):
+        assert seconds == per_node[manager.IndexToNode(index)]
+    assert by_index == [0, 0, 300, 3600, 900, 0, 0]  # read by node, the 5-minute visit would get 0
 
 
 def test_unused_team_with_a_break_does_not_break_the_model() -> None:
