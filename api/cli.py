@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from api import geocode_cmd, partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
+from api.files import read_outcomes
 from api.history import learn_presence
 from api.settings import (
     DaySettings,
@@ -78,7 +80,7 @@ def _run_plan(
     pdf: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
-    history: Path | None = None,
+    history_path: Path | None = None,
     presence_store: Path | None = None,
 ) -> None:
     started = time.perf_counter()
@@ -86,7 +88,11 @@ def _run_plan(
         if not path.is_file():
             msg = f"{label}: no such file: {path}"
             raise ConfigurationError(msg)
+    if history_path is not None and not history_path.is_file():
+        msg = f"--history: no such file: {history_path}"
+        raise ConfigurationError(msg)
     cases, team_specs = service.load_inputs(cases_path, teams_path)
+    history = read_outcomes(history_path) if history_path is not None else []
     with _progress() as progress:
         progress("road network", 0.0)
         region = service.Region.load(osm, profiles=[t.profile for t in team_specs], country=country)
@@ -100,14 +106,14 @@ def _run_plan(
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
         model = None
-        if history is not None or presence_store is not None:
-            model = learn_presence(history, presence_store, cases, settings.timezone, settings.country)
+        if history_path is not None or presence_store is not None:
+            model = learn_presence(history_path, presence_store, cases, settings.timezone, settings.country)
         branches = {c.branch or "" for c in cases} | {t.branch or "" for t in teams}
         failed: list[partitions.PartitionResult] = []
         if scheduler or workers or len(branches) > 1:
             tasks = partitions.split_by_branch(
                 cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
-                time_limit_s=time_limit, seed=seed, country=country, presence=model,
+                time_limit_s=time_limit, seed=seed, country=country, history=history, presence=model,
             )  # fmt: skip
             progress(f"{len(tasks)} branches", 0.0)
 
@@ -118,7 +124,9 @@ def _run_plan(
             run = partitions.merge_partitions(results, cases, teams, day, timezone)
             failed = [r for r in results if r.run is None]
         else:
-            run = service.plan_day(cases, teams, region, day, settings, time_limit, seed, model, progress=progress)
+            run = service.plan_day(
+                cases, teams, region, day, settings, time_limit, seed, model, progress=progress, history=history
+            )
     if run.violations:
         for v in run.violations:
             console.print(f"[red]violation[/] {v.code}: {v.message}", highlight=False)
@@ -224,7 +232,10 @@ def plan(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Plan the branches on a local pool of this many processes.")
     ] = None,
-    history: Annotated[Path | None, typer.Option(help="Past outcomes (outcome CSV): P(home) learns from them.")] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(help="Past outcomes (outcome CSV/JSON): visit caps, cool-downs, and P(home) learns from them."),
+    ] = None,
     presence_store: Annotated[
         Path | None, typer.Option(help="Presence model file (.npz): read, taught --history, written back.")
     ] = None,
@@ -233,7 +244,7 @@ def plan(
     with _errors_to_exit():
         _run_plan(
             osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
-            pdf=pdf, scheduler=scheduler, workers=workers, history=history, presence_store=presence_store,
+            pdf=pdf, scheduler=scheduler, workers=workers, history_path=history, presence_store=presence_store,
         )  # fmt: skip
 
 
@@ -284,5 +295,57 @@ def simulate(
 geocode_cmd.register(app, _errors_to_exit)
 
 
+bench_app = typer.Typer(help="Benchmarks of the planning engine.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("solomon")
+def bench_solomon(
+    data: Annotated[Path, typer.Option(help="Folder of Solomon-format instances (*.txt, best-knowns beside them).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the JSON results.")],
+    instances: Annotated[
+        str | None, typer.Option(help="Comma-separated instance names, e.g. R101,C201 (default: all).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Time budget per instance in seconds.")] = 10.0,
+    objective: Annotated[str, typer.Option(help="distance, or hierarchical (vehicles first).")] = "distance",
+) -> None:
+    """Solve Solomon/Gehring-Homberger instances with Doorstep's OR-Tools engine and score them."""
+    with _errors_to_exit():
+        names = [n for n in instances.split(",") if n.strip()] if instances else None
+        with _progress() as progress:
+            rows = service.bench_vrptw(data, names, time_limit, objective, progress=progress)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        table = Table(title=f"VRPTW, {objective} objective, {time_limit:g} s each")
+        for col in ("instance", "vehicles", "distance", "best known", "gap %", "feasible", "time s"):
+            table.add_column(col, justify="left" if col == "instance" else "right")
+        gaps: list[float] = []
+        for row in rows:
+            gap = row.get("gap_pct")
+            if isinstance(gap, float):
+                gaps.append(gap)
+            bks = row.get("bks_distance")
+            table.add_row(
+                str(row["instance"]),
+                str(row["vehicles"]),
+                f"{row['distance']:.1f}",
+                f"{bks:.1f}" if isinstance(bks, float) else "-",
+                f"{gap:.2f}" if isinstance(gap, float) else "-",
+                "yes" if row["feasible"] else "NO",
+                f"{row['time_s']:.1f}",
+            )
+        out.print(table)
+        if gaps:
+            out.print(f"mean gap to best known: {sum(gaps) / len(gaps):.2f}% over {len(gaps)} instance(s)")
+        infeasible = [str(r["instance"]) for r in rows if not r["feasible"]]
+        if infeasible:
+            out.print(f"[red]no feasible complete solution:[/] {', '.join(infeasible)}")
+        out.print(f"results: {out_file}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m api.cli
     app()

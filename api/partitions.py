@@ -28,7 +28,7 @@ from pathlib import Path
 from api.service import PlanRun, Region, plan_day
 from api.settings import DaySettings
 from routing.learning import PresenceModel
-from routing.model import Case, Dropped, Plan, SolverInfo, Team
+from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team
 
 __all__ = [
     "PartitionResult",
@@ -59,6 +59,8 @@ class PartitionTask:
     seed: int | None = None
     # The country the road network's speeds were built for (None: detected from the extract, as the parent did).
     country: str | None = None
+    # Past outcomes of this branch's cases: visit caps and cool-downs.
+    history: tuple[Outcome, ...] = ()
     # The learnt presence model (``--history``); None plans on the segment prior.
     presence: PresenceModel | None = None
 
@@ -89,6 +91,7 @@ def split_by_branch(
     time_limit_s: float,
     seed: int | None = None,
     country: str | None = None,
+    history: Sequence[Outcome] = (),
     presence: PresenceModel | None = None,
 ) -> list[PartitionTask]:
     """One task per branch that has cases or teams, in branch order.
@@ -98,6 +101,7 @@ def split_by_branch(
     """
     branches = sorted({c.branch or DEFAULT_BRANCH for c in cases} | {t.branch or DEFAULT_BRANCH for t in teams})
     profiles = tuple(sorted({t.profile for t in teams} or {"car"}))
+    branch_of = {c.case_id: c.branch for c in cases}
     return [
         PartitionTask(
             branch=branch,
@@ -111,6 +115,7 @@ def split_by_branch(
             time_limit_s=time_limit_s,
             seed=seed,
             country=country,
+            history=tuple(o for o in history if (branch_of.get(o.case_id) or DEFAULT_BRANCH) == branch),
             presence=presence,
         )
         for branch in branches
@@ -131,6 +136,7 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
         task.time_limit_s,
         task.seed,
         task.presence,
+        history=task.history,
     )
     return PartitionResult(
         branch=task.branch,

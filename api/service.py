@@ -15,19 +15,22 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from api.errors import InputFileError, RowProblem
+from api.errors import ConfigurationError, InputFileError, RowProblem
 from api.files import TeamSpec, read_cases, read_teams
 from api.plan_json import plan_to_dict
 from api.settings import DaySettings, max_snap_m, rush_hours, speed_overrides
 from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
 from geo.types import Location
-from routing.candidates import SlotPolicy, build_candidates
+from routing.candidates import SlotPolicy, build_candidates, relabel_anytime
 from routing.check import Violation, check_plan
+from routing.decompose import solve_decomposed
+from routing.history import VisitRules, allowances, summarize
 from routing.learning import PresenceModel, PresenceSource
-from routing.model import Case, Dropped, Plan, SolverInfo, Team, TeamDay, Unresolved
+from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team, TeamDay, Unresolved
 from routing.presence import DAY_TYPES, PresencePrior, day_type
-from routing.solver import SolveInput, solve
+from routing.replan import replan_team
+from routing.solver import SolveInput
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: called as a run moves through its stages."""
@@ -187,12 +190,19 @@ def plan_day(
     seed: int | None = None,
     presence: PresencePrior | PresenceModel | None = None,
     progress: Progress = _quiet,
+    history: Sequence[Outcome] = (),
+    rules: VisitRules | None = None,
 ) -> PlanRun:
     """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
 
     ``presence`` is the segment prior (the default) or a ``PresenceModel`` that has learnt from past visits;
     with a model, every case's P(home) per slot is its customer's posterior.
+
+    ``history`` (past outcomes) feeds the visit caps and the cool-down after a refusal (``rules``, default
+    ``VisitRules()``): customers over a cap or in a cool-down are dropped before solving, and a customer with
+    more open cases than visits left today gets a cap inside the solver.
     """
+    rules = rules or VisitRules()
     presence = presence or PresencePrior.load_default()
     progress("geocoding", 0.0)
     located, unresolved = locate_cases(cases, region)
@@ -220,13 +230,26 @@ def plan_day(
         source = presence.for_cases(located, at=noon)
     else:
         source = presence
+    seen = summarize(history, cases, date, settings.timezone)
+    open_cases = [c for c in located if c.state != "closed"]
+    caps, held_back = allowances(open_cases, seen, date, rules)
+    held_ids = {d.case_id for d in held_back}
     candidates, dropped = build_candidates(
-        located, case_rows, teams, start_rows, end_rows, travel, source, kind, policy
+        [c for c in located if c.case_id not in held_ids],
+        case_rows,
+        teams,
+        start_rows,
+        end_rows,
+        travel,
+        source,
+        kind,
+        policy,
     )
+    dropped = [*dropped, *held_back]
 
     progress("solving", 0.4)
     if candidates:
-        output = solve(
+        output = solve_decomposed(
             SolveInput(
                 teams=tuple(teams),
                 team_start_index=tuple(start_rows),
@@ -237,9 +260,24 @@ def plan_day(
                 time_limit_s=time_limit_s,
                 seed=seed,
                 hourly_factors={p: f.hourly for p, f in (settings.rush or rush_hours()).items()},
+                customer_caps=caps,
             )
         )
-        routes, status, solve_s = output.routes, output.status, output.time_s
+        case_of = {c.case_id: c for c in located}
+        routes = tuple(
+            dataclasses.replace(
+                route,
+                visits=tuple(
+                    dataclasses.replace(
+                        v,
+                        slot=relabel_anytime(v.slot, v.service_start, case_of[v.case_id], source, kind, settings.legal),
+                    )
+                    for v in route.visits
+                ),
+            )
+            for route in output.routes
+        )
+        status, solve_s = output.status, output.time_s
         not_worth = [
             Dropped(cid, "not_worth_detour", "the planner found better use of the teams' time")
             for cid in output.unperformed
@@ -266,7 +304,7 @@ def plan_day(
     # The checker sees each case where it was placed, so a stop's location is checked too.
     located_by_id = {c.case_id: c for c in located}
     checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
-    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal)
+    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal, history=seen, rules=rules)
     progress("done", 1.0)
     return PlanRun(plan, list(cases), list(teams), violations, _visited_profiles(plan, located, presence, date))
 
@@ -360,3 +398,105 @@ def write_outputs(
 
 def _safe_name(team_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in team_id) or "team"
+
+
+def bench_vrptw(
+    data_dir: Path,
+    instances: Sequence[str] | None = None,
+    time_limit_s: float = 10.0,
+    objective: str = "distance",
+    progress: Progress = _quiet,
+) -> list[dict[str, object]]:
+    """Solve Solomon/Gehring-Homberger instances with the project's OR-Tools engine (``doorstep bench solomon``).
+
+    Each row has CONTRACTS.md's fields (``instance``, ``vehicles``, ``distance``, ``time_s``, ``routes``) and adds
+    ``feasible``/``violations`` from the independent evaluator, ``unserved`` customers, ``first_solution_s``,
+    and when best-known routes lie beside the instance, their re-scored ``bks_distance``, ``bks_vehicles``,
+    ``bks_feasible`` (False for the few that are infeasible with exact times) and ``gap_pct``.
+    """
+    from routing.solver_vrptw import solve_vrptw
+    from routing.vrptw import best_known_path, evaluate, find_instances, read_instance, read_routes
+
+    paths = find_instances(data_dir, instances)
+    rows: list[dict[str, object]] = []
+    for k, path in enumerate(paths):
+        progress(path.stem, k / len(paths))
+        instance = read_instance(path)
+        result = solve_vrptw(instance, time_limit_s, objective=objective)
+        score = evaluate(instance, result.routes)
+        row: dict[str, object] = {
+            "instance": instance.name,
+            "vehicles": score.vehicles,
+            "distance": score.distance,
+            "time_s": round(result.time_s, 3),
+            "routes": result.routes,
+            "feasible": score.feasible,
+            "violations": list(score.violations),
+            "unserved": result.unserved,
+            "first_solution_s": None if result.first_solution_s is None else round(result.first_solution_s, 3),
+            "objective": objective,
+        }
+        bks_path = best_known_path(path)
+        if bks_path is not None:
+            bks = evaluate(instance, read_routes(bks_path))
+            row |= {
+                "bks_vehicles": bks.vehicles,
+                "bks_distance": bks.distance,
+                "bks_feasible": bks.feasible,
+                "gap_pct": 100.0 * (score.distance / bks.distance - 1.0),
+            }
+        rows.append(row)
+    progress("done", 1.0)
+    return rows
+
+
+def replan_team_day(
+    run: PlanRun,
+    region: Region,
+    team_id: str,
+    now: int,
+    position: Location,
+    done: Sequence[str],
+    settings: DaySettings,
+    time_limit_s: float = 2.0,
+    presence: PresencePrior | None = None,
+) -> TeamDay:
+    """Re-plan one team's day mid-way (CONTRACTS.md ``replan``): visits in ``done`` kept, the rest re-optimised.
+
+    The team's remaining stops are re-planned from ``position`` at ``now`` (seconds since midnight), with fresh
+    slots for the rest of the day; the route comes back with road geometry and ``revision`` + 1.
+    """
+    presence = presence or PresencePrior.load_default()
+    route = next((r for r in run.plan.routes if r.team.team_id == team_id), None)
+    if route is None:
+        msg = f"team {team_id!r} is not in plan {run.plan.plan_id}"
+        raise ConfigurationError(msg)
+    team = route.team
+    remaining = [v for v in route.visits if v.case_id not in set(done)]
+    case_by_id = {c.case_id: c for c in run.cases}
+    cases = [dataclasses.replace(case_by_id[v.case_id], location=v.location) for v in remaining]
+    points = [position, team.end, *(v.location for v in remaining)]
+    travel = {team.profile: region.networks[team.profile].matrix(points)}
+    rows = {v.case_id: k + 2 for k, v in enumerate(remaining)}
+    candidates, _dropped = build_candidates(
+        cases,
+        rows,
+        [team],
+        [0],
+        [1],
+        travel,
+        presence,
+        day_type(run.plan.date, settings.country),
+        SlotPolicy(legal=settings.legal),
+    )
+    problem = SolveInput(
+        teams=(team,),
+        team_start_index=(0,),
+        team_end_index=(1,),
+        candidates=tuple(candidates),
+        travel=travel,
+        legal=settings.legal,
+        time_limit_s=time_limit_s,
+    )
+    day, _out = replan_team(problem, 0, route, set(done), now, 0, time_limit_s=time_limit_s)
+    return _with_geometry(day, region.networks[team.profile])

@@ -30,11 +30,17 @@ class SlotPolicy:
         Copies kept per case: the best few slots by P(home) (DESIGN.md §4).
     appointment_p_home
         P(home) assumed inside an agreed appointment window.
+    anytime
+        Add one more copy per case spanning every reachable legal hour, valued at the lowest P(home) of those
+        hours: a team with spare time can still make the visit, and the plan never overstates its chance
+        (the stop is re-labelled with the hour it falls in after solving, ``relabel_anytime``). Measured in
+        BENCHMARKS.md: without it, 1-hour slot copies alone leave teams idle.
     """
 
     legal: TimeWindow
     max_slots: int = 3
     appointment_p_home: float = 0.9
+    anytime: bool = True
 
 
 def build_candidates(
@@ -194,4 +200,22 @@ def _presence_slots(
         own = next((s for s in options if s.window.intersect(window) is not None), None)
         if own is not None and own not in chosen:
             chosen.append(own)
-    return tuple(sorted(chosen, key=lambda s: s.window.start)), None
+    if policy.anytime and len(options) > len(chosen):
+        span = TimeWindow(min(s.window.start for s in options), max(s.window.end for s in options))
+        chosen.append(Slot("presence", span, min(s.p_home for s in options)))
+    return tuple(sorted(chosen, key=lambda s: (s.window.start, s.window.end))), None
+
+
+def relabel_anytime(
+    slot: Slot, service_start: int, case: Case, presence: PresenceSource, day_type: str, legal: TimeWindow
+) -> Slot:
+    """The clock-hour slot a visit made on a multi-hour copy falls in, with that hour's P(home).
+
+    A slot of at most one hour is returned as it is.
+    """
+    if slot.kind != "presence" or slot.window.duration <= SLOT_SECONDS:
+        return slot
+    hour = service_start - service_start % SLOT_SECONDS
+    window = TimeWindow(max(hour, slot.window.start), min(hour + SLOT_SECONDS, slot.window.end))
+    p = presence.case_slot_p_home(case, day_type, hour, min(hour + SLOT_SECONDS, 24 * 3600))
+    return Slot("presence", window, p)

@@ -6,11 +6,13 @@ network afresh), and every rule is re-stated here. Each broken rule is a named `
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from geo.types import Location
+from routing.history import CustomerHistory, VisitRules
 from routing.model import Case, Plan, Team, TeamDay, TimeWindow, format_clock
 
 LegSeconds = Callable[[str, Sequence[Location]], Sequence[float]]
@@ -34,6 +36,8 @@ def check_plan(
     leg_seconds: LegSeconds,
     legal: TimeWindow,
     tolerance_s: int = 2,
+    history: Mapping[str, CustomerHistory] | None = None,
+    rules: VisitRules | None = None,
 ) -> list[Violation]:
     """Every rule the plan breaks; an empty list for a valid plan.
 
@@ -49,6 +53,9 @@ def check_plan(
         The legal visiting window.
     tolerance_s
         Rounding slack allowed on travel times.
+    history, rules
+        Per customer, the visits already made and the last refusal (``routing.history.summarize``), and the
+        caps and cool-down to hold them to; without ``rules`` caps are not checked.
     """
     violations = _coverage(plan, cases)
     case_by_id = {c.case_id: c for c in cases}
@@ -57,7 +64,38 @@ def check_plan(
         if route.team.team_id not in team_ids:
             violations.append(Violation("unknown_team", "route for a team not in the input", route.team.team_id))
         violations.extend(_route(route, case_by_id, leg_seconds, legal, tolerance_s))
+    if rules is not None:
+        violations.extend(_caps(plan, case_by_id, history or {}, rules))
     return violations
+
+
+def _caps(
+    plan: Plan, case_by_id: dict[str, Case], history: Mapping[str, CustomerHistory], rules: VisitRules
+) -> list[Violation]:
+    """Visits per customer today and this rolling week, and visits inside a refusal's cool-down."""
+    found: list[Violation] = []
+    planned: Counter[str] = Counter()
+    first_visit: dict[str, tuple[str, str]] = {}
+    for route in plan.routes:
+        for visit in route.visits:
+            case = case_by_id.get(visit.case_id)
+            customer = case.customer_id if case is not None else visit.customer_id
+            planned[customer] += 1
+            first_visit.setdefault(customer, (route.team.team_id, visit.case_id))
+    for customer, n in planned.items():
+        seen = history.get(customer, CustomerHistory())
+        team_id, case_id = first_visit[customer]
+        if seen.visits_today + n > rules.max_per_day:
+            msg = f"customer {customer}: {seen.visits_today} + {n} visits today, cap {rules.max_per_day}"
+            found.append(Violation("visit_cap", msg, team_id, case_id))
+        if seen.visits_week + n > rules.max_per_week:
+            msg = f"customer {customer}: {seen.visits_week} + {n} visits this week, cap {rules.max_per_week}"
+            found.append(Violation("visit_cap", msg, team_id, case_id))
+        if seen.last_refusal is not None and plan.date < seen.last_refusal + dt.timedelta(days=rules.cooldown_days):
+            days = rules.cooldown_days
+            msg = f"customer {customer} refused on {seen.last_refusal}; visited within the {days}-day cool-down"
+            found.append(Violation("cooldown", msg, team_id, case_id))
+    return found
 
 
 def _coverage(plan: Plan, cases: Sequence[Case]) -> list[Violation]:
@@ -132,8 +170,12 @@ def _route(
             add("branch", f"visit {cid} belongs to branch {case.branch!r}, team to {team.branch!r}", cid)
         if case.pin_team is not None and case.pin_team != tid:
             add("pin_team", f"visit {cid} is pinned to team {case.pin_team}", cid)
-        if case.location is not None and visit.location != case.location:
-            add("location", f"visit {cid} is not at the case's location", cid)
+        if visit.address_kind not in ("home", "work", "registered"):
+            add("location", f"visit {cid} has an unknown address kind {visit.address_kind!r}", cid)
+        else:
+            expected = case.location_of(visit.address_kind)
+            if (case.location is not None or visit.address_kind != "home") and visit.location != expected:
+                add("location", f"visit {cid} is not at the case's {visit.address_kind} address", cid)
 
     found.extend(_timeline(route, leg_seconds, tol))
     return found

@@ -138,6 +138,17 @@ class Case:
     state: str = "open"
     name: str | None = None
     phone: str | None = None
+    work_address: str | None = None
+    work_location: Location | None = None
+    registered_address: str | None = None
+    registered_location: Location | None = None
+
+    def location_of(self, address_kind: str) -> Location | None:
+        """The point of one of the case's addresses (``home``, ``work``, ``registered``)."""
+        if address_kind not in ADDRESS_KINDS:
+            msg = f"case {self.case_id}: unknown address kind {address_kind!r} (one of {', '.join(ADDRESS_KINDS)})"
+            raise InvalidInputError(msg)
+        return {"home": self.location, "work": self.work_location, "registered": self.registered_location}[address_kind]
 
     def __post_init__(self) -> None:
         if not self.case_id:

@@ -1,11 +1,13 @@
 """The OR-Tools model of a planning day (DESIGN.md §4).
 
 One routing node per (case, slot) copy; all copies of a case form one disjunction, so at most one is visited and
-skipping the case costs ``v_i * max_k p_ik``. Choosing copy k costs ``v_i * (max_k p_ik - p_ik)``, charged on the
-arc that leaves it; together the solver maximises ``sum v_i p_ik`` minus a travel-cost term. The time dimension
-carries the slot windows (already cut to the legal hours), shifts and the lunch break.
+skipping the case costs ``v_i * max_k p_ik``. Choosing copy k costs ``v_i * (max_k p_ik - p_ik)``, summed by a
+"regret" dimension whose span is costed; together the solver maximises ``sum v_i p_ik`` minus a travel-cost term.
+The time dimension carries the slot windows (already cut to the legal hours), shifts and the lunch break. The
+search starts from our own construction (``routing.construct``) or from given routes (warm start), then runs
+guided local search to the budget; a plan always comes back.
 
-Only this module imports OR-Tools.
+Only ``routing.solver*`` modules import OR-Tools.
 """
 
 from __future__ import annotations
@@ -14,21 +16,22 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geo.types import Location
-from routing.errors import SolverError
+from routing.construct import construction_input, greedy_routes
+from routing.errors import InvalidInputError, SolverError
 from routing.model import Slot, Team, TeamDay, TimeWindow, Visit
 
-# One value point (a priority point times a probability) is worth VALUE_SCALE cost units: large enough that
-# rounding never flips a decision, small enough that totals stay far below 2**62.
-VALUE_SCALE = 1000
 # Travel cost in value points per hour of driving: a tie-breaker between plans that meet as many customers,
 # not a reason to skip a visit (a visit is worth tens of points).
 TRAVEL_VALUE_PER_HOUR = 6.0
+# One cost unit is one second of driving, so one value point (a priority point times a probability) is worth
+# VALUE_SCALE units: fine enough that rounding never flips a decision, far below 2**62 in total.
+VALUE_SCALE = round(3600 / TRAVEL_VALUE_PER_HOUR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,11 @@ class Candidate:
         Candidate slots, each already cut to the legal hours; at least one.
     allowed_teams
         Indices of the teams that may visit (branch, skills, pin); at least one.
+    address_kind
+        Which of the customer's addresses ``location`` is (``home``, ``work``, ``registered``).
+    alternatives
+        Other addresses of the same case, each with its own slots and presence: all copies of all addresses form
+        one disjunction, so at most one visit is made, at whichever address and hour is worth most.
     """
 
     case_id: str
@@ -63,6 +71,73 @@ class Candidate:
     slots: tuple[Slot, ...]
     allowed_teams: tuple[int, ...]
     address_kind: str = "home"
+    alternatives: tuple[Alternative, ...] = ()
+
+    def places(self) -> tuple[Candidate | Alternative, ...]:
+        """The case's own address first, then its alternatives."""
+        return (self, *self.alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another address of a case (work, registered residence) with its own slots and P(home) there."""
+
+    location_index: int
+    location: Location
+    address: str | None
+    address_kind: str
+    slots: tuple[Slot, ...]
+
+
+FIRST_SOLUTION_STRATEGIES = {
+    "path_cheapest_arc": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
+    "local_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
+    "parallel_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
+    "savings": routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
+    "all_unperformed": routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED,
+}
+# Our own construction (routing.construct), handed to OR-Tools as the starting assignment.
+GREEDY = "greedy"
+METAHEURISTICS = {
+    "guided_local_search": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
+    "simulated_annealing": routing_enums_pb2.LocalSearchMetaheuristic.SIMULATED_ANNEALING,
+    "tabu_search": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
+    "greedy_descent": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """How the search runs; ``"auto"`` picks by problem size from the measurements in BENCHMARKS.md.
+
+    Parameters
+    ----------
+    first_solution
+        ``auto`` or a key of ``FIRST_SOLUTION_STRATEGIES``.
+    metaheuristic
+        A key of ``METAHEURISTICS``.
+    insertion_neighbors_ratio
+        For the cheapest-insertion constructions: the share of nearest neighbours considered (1 = all).
+    ls_neighbors_ratio
+        The share of nearest neighbours local search operators look at (1 = all); ``None`` = auto.
+    """
+
+    first_solution: str = "auto"
+    metaheuristic: str = "guided_local_search"
+    insertion_neighbors_ratio: float | None = None
+    ls_neighbors_ratio: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.first_solution not in ("auto", GREEDY, *FIRST_SOLUTION_STRATEGIES):
+            msg = f"unknown first solution strategy {self.first_solution!r}"
+            raise InvalidInputError(msg)
+        if self.metaheuristic not in METAHEURISTICS:
+            msg = f"unknown metaheuristic {self.metaheuristic!r}"
+            raise InvalidInputError(msg)
+        for ratio in (self.insertion_neighbors_ratio, self.ls_neighbors_ratio):
+            if ratio is not None and not (0.0 < ratio <= 1.0):
+                msg = f"neighbour ratios must be in (0, 1], got {ratio}"
+                raise InvalidInputError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +155,15 @@ class SolveInput:
     #: Per travel profile, 24 hourly travel-time factors (>= 1, see ``geo.traffic``): a trip to a visit is
     #: multiplied by the factor of its slot's starting hour, the trip home by the day's peak factor.
     hourly_factors: Mapping[str, Sequence[float]] | None = None
+    search: SearchSettings = SearchSettings()
+    customer_caps: Mapping[str, int] = field(default_factory=dict)
+    """Visits still allowed today per customer, where fewer than the customer's candidate cases (caps)."""
+    workload_balance: int = 0
+    """Optional balance term: cost per second of service time of the busiest team (0 = off). One unit weighs as
+    one second of driving, so 1 makes an extra second at the door for the busiest team as costly as a second of
+    driving; the term only moves visits between teams, it never drops a visit worth tens of points."""
+    initial: tuple[tuple[tuple[str, int], ...], ...] | None = None
+    """Warm start: per team, (case_id, planned service start) in order, e.g. the previous plan's routes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +173,8 @@ class SolveOutput:
     status: str
     time_s: float
     objective_value: float
+    first_solution_s: float | None = None
+    first_objective: float | None = None
 
 
 _STATUS_NAMES = {
@@ -119,19 +205,51 @@ def solve(problem: SolveInput) -> SolveOutput:
     """
     started = time.perf_counter()
     model = _Model(problem)
-    solution = model.routing.SolveWithParameters(model.search_parameters())
-    if solution is None:
-        # All-unperformed is always feasible, so no solution means the model itself is wrong.
-        msg = f"OR-Tools found no plan (status {model.status_name()})"
-        raise SolverError(msg)
-    routes, visited = model.extract(solution)
+    params = model.search_parameters(time.perf_counter() - started)
+    first: list[tuple[float, float]] = []
+
+    def on_solution() -> None:
+        if not first:
+            first.append((time.perf_counter() - started, model.routing.CostVar().Max() / VALUE_SCALE))
+
+    model.routing.AddAtSolutionCallback(on_solution)
+    start = model.warm_start() if problem.initial is not None else None
+    if start is None and model.first_solution_name() == GREEDY:
+        start = model.greedy_start()
+    if start is None and model.first_solution_name() == GREEDY:
+        params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES["local_cheapest_insertion"]
+    if start is not None:
+        first.append((time.perf_counter() - started, start.ObjectiveValue() / VALUE_SCALE))
+        # Read the construction out now: a later solve on the same model may reuse the assignment's storage.
+        best_cost, best = start.ObjectiveValue(), model.extract(start)
+        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+        left_ms = int(1000 * (problem.time_limit_s - (time.perf_counter() - started)))
+        if solution is None and left_ms > 200 and problem.seed is None:
+            # OR-Tools 9.15 sometimes rejects a start it accepted when read (seen with lunch breaks; BENCHMARKS.md).
+            # Then its own construction and local search get the rest of the budget, and the better plan wins.
+            params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES["local_cheapest_insertion"]
+            params.time_limit.FromMilliseconds(left_ms)
+            solution = model.routing.SolveWithParameters(params)
+        if solution is not None and solution.ObjectiveValue() <= best_cost:
+            best_cost, best = solution.ObjectiveValue(), model.extract(solution)
+        # Otherwise the construction stands: a valid plan, and search found nothing better in the budget.
+    else:
+        solution = model.routing.SolveWithParameters(params)
+        if solution is None:
+            # All-unperformed is always feasible, so no solution means the model itself is wrong.
+            msg = f"OR-Tools found no plan (status {model.status_name()})"
+            raise SolverError(msg)
+        best_cost, best = solution.ObjectiveValue(), model.extract(solution)
+    routes, visited = best
     unperformed = tuple(c.case_id for c in problem.candidates if c.case_id not in visited)
     return SolveOutput(
         routes=routes,
         unperformed=unperformed,
         status=model.status_name(),
         time_s=time.perf_counter() - started,
-        objective_value=solution.ObjectiveValue() / VALUE_SCALE,
+        objective_value=best_cost / VALUE_SCALE,
+        first_solution_s=first[0][0] if first else None,
+        first_objective=first[0][1] if first else None,
     )
 
 
@@ -140,6 +258,10 @@ class _Copy:
     candidate: int
     slot: Slot
     window: TimeWindow
+    location_index: int
+    location: Location
+    address: str | None
+    address_kind: str
 
 
 class _Model:
@@ -150,7 +272,10 @@ class _Model:
         teams = problem.teams
         n_teams = len(teams)
         self.copies = [
-            _Copy(ci, slot, slot.window) for ci, cand in enumerate(problem.candidates) for slot in cand.slots
+            _Copy(ci, slot, slot.window, place.location_index, place.location, place.address, place.address_kind)
+            for ci, cand in enumerate(problem.candidates)
+            for place in cand.places()
+            for slot in place.slots
         ]
         # Node layout: one start and one end node per team, then one node per copy.
         self.first_copy_node = 2 * n_teams
@@ -162,9 +287,7 @@ class _Model:
 
         cands = problem.candidates
         node_location = np.array(
-            list(problem.team_start_index)
-            + list(problem.team_end_index)
-            + [cands[c.candidate].location_index for c in self.copies],
+            list(problem.team_start_index) + list(problem.team_end_index) + [c.location_index for c in self.copies],
             dtype=np.int64,
         )
         self.node_location = node_location
@@ -172,36 +295,43 @@ class _Model:
         service[self.first_copy_node :] = [cands[c.candidate].service_s for c in self.copies]
         self.service = service
 
-        best_p = [max(s.p_home for s in cand.slots) for cand in cands]
-        node_cost = np.zeros(n_nodes, dtype=np.int64)
-        for k, copy in enumerate(self.copies):
-            cand = cands[copy.candidate]
-            node_cost[self.first_copy_node + k] = round(
-                VALUE_SCALE * cand.value * (best_p[copy.candidate] - copy.slot.p_home)
-            )
+        best_p = np.array([max(s.p_home for p in cand.places() for s in p.slots) for cand in cands])
+        value = np.array([cand.value for cand in cands])
+        copy_cand = np.array([c.candidate for c in self.copies], dtype=np.int64)
+        copy_p = np.array([c.slot.p_home for c in self.copies])
+        regret = np.zeros(n_nodes, dtype=np.int64)
+        regret[self.first_copy_node :] = np.rint(VALUE_SCALE * value[copy_cand] * (best_p[copy_cand] - copy_p))
 
-        travel_cost_per_s = VALUE_SCALE * TRAVEL_VALUE_PER_HOUR / 3600.0
+        # One matrix per profile serves as the time transit and as the arc cost (a cost unit is one second;
+        # VALUE_SCALE puts value points on that scale): registering and converting a second node matrix cost
+        # as much again as the whole model at 1,000 cases (BENCHMARKS.md).
         transit_index: dict[str, int] = {}
-        slot_hour = np.zeros(n_nodes, dtype=np.int64)
-        slot_hour[self.first_copy_node :] = [(c.slot.window.start // 3600) % 24 for c in self.copies]
+        # The hours each copy's window covers: one for an hourly slot, many for an "anytime" copy, which then
+        # takes the highest factor among them (its hour is only known after solving; never plan it too fast).
+        covered = np.zeros((n_nodes, 24), dtype=bool)
+        for k, c in enumerate(self.copies):
+            first, last = c.slot.window.start // 3600, max(c.slot.window.start, c.slot.window.end - 1) // 3600
+            covered[self.first_copy_node + k, np.arange(first, last + 1) % 24] = True
         #: Per profile, the travel-time factor of a trip *into* each node (see ``SolveInput.hourly_factors``).
         self.node_factor: dict[str, np.ndarray] = {}
         for profile in sorted({t.profile for t in teams}):
             hourly = np.asarray((problem.hourly_factors or {}).get(profile, [1.0] * 24), dtype=np.float64)
-            factor = hourly[slot_hour]
+            factor = np.where(covered, hourly[None, :], 0.0).max(axis=1)
             factor[:n_teams] = 1.0
             factor[n_teams : 2 * n_teams] = hourly.max()
             self.node_factor[profile] = factor
             base = np.asarray(problem.travel[profile], dtype=np.float64)
             leg = np.ceil(base[node_location[:, None], node_location[None, :]] * factor[None, :]).astype(np.int64)
             transit = leg + service[:, None]
-            # Cost leaves each node once, so the copy's slot regret rides on its outgoing arcs.
-            cost = np.rint(leg * travel_cost_per_s).astype(np.int64) + node_cost[:, None]
             transit_index[profile] = self.routing.RegisterTransitMatrix(transit.tolist())
-            cost_index = self.routing.RegisterTransitMatrix(cost.tolist())
             for v, team in enumerate(teams):
                 if team.profile == profile:
-                    self.routing.SetArcCostEvaluatorOfVehicle(cost_index, v)
+                    self.routing.SetArcCostEvaluatorOfVehicle(transit_index[profile], v)
+        # The slot regret of the chosen copy, summed along each route by a dimension whose span is costed.
+        regret_index = self.routing.RegisterUnaryTransitVector(regret.tolist())
+        self.routing.AddDimension(regret_index, 0, int(regret.sum()) + 1, True, "regret")
+        self.routing.GetDimensionOrDie("regret").SetSpanCostCoefficientForAllVehicles(1)
+        self.penalty = np.rint(VALUE_SCALE * value * best_p).astype(np.int64)
 
         horizon = 24 * 3600
         self.routing.AddDimensionWithVehicleTransits(
@@ -211,6 +341,13 @@ class _Model:
         self._add_windows_and_shifts()
         self._add_breaks()
         self._add_max_visits()
+        self._add_customer_caps()
+        if problem.workload_balance > 0:
+            # The global span of a dimension that starts at 0 and adds each visit's service time is the busiest
+            # team's time at the door: costing it spreads the work.
+            work_index = self.routing.RegisterUnaryTransitVector(self.service.tolist())
+            self.routing.AddDimension(work_index, 0, int(self.service.sum()) + 1, True, "workload")
+            self.routing.GetDimensionOrDie("workload").SetGlobalSpanCostCoefficient(problem.workload_balance)
 
         for ci, cand in enumerate(cands):
             indices = [
@@ -218,7 +355,9 @@ class _Model:
                 for k, c in enumerate(self.copies)
                 if c.candidate == ci
             ]
-            penalty = max(1, round(VALUE_SCALE * cand.value * best_p[ci]))
+            # The arc cost charges a visit its service seconds; the penalty carries them too, so only travel
+            # and the slot regret weigh against the value of the visit.
+            penalty = max(1, int(self.penalty[ci]) + cand.service_s)
             self.routing.AddDisjunction(indices, penalty, 1)
             if len(cand.allowed_teams) < n_teams:
                 for index in indices:
@@ -240,6 +379,7 @@ class _Model:
 
     def _add_breaks(self) -> None:
         solver = self.routing.solver()
+        self.break_intervals: dict[int, pywrapcp.IntervalVar] = {}
         node_visit_transits = by_routing_index(self.manager, self.service)
         for v, team in enumerate(self.problem.teams):
             if team.lunch is None:
@@ -249,6 +389,21 @@ class _Model:
                 lunch.window.start, lunch.window.end - lunch.duration_s, lunch.duration_s, False, f"lunch {v}"
             )
             self.time.SetBreakIntervalsOfVehicle([interval], v, node_visit_transits)
+            self.break_intervals[v] = interval
+
+    def _add_customer_caps(self) -> None:
+        """At most ``cap`` visits to a customer today, over all of the customer's cases and their copies."""
+        caps = self.problem.customer_caps
+        if not caps:
+            return
+        solver = self.routing.solver()
+        by_customer: dict[str, list[int]] = {}
+        for k, copy in enumerate(self.copies):
+            customer = self.problem.candidates[copy.candidate].customer_id
+            if customer in caps:
+                by_customer.setdefault(customer, []).append(self.manager.NodeToIndex(self.first_copy_node + k))
+        for customer, indices in by_customer.items():
+            solver.Add(solver.Sum([self.routing.ActiveVar(i) for i in indices]) <= caps[customer])
 
     def _add_max_visits(self) -> None:
         teams = self.problem.teams
@@ -260,22 +415,72 @@ class _Model:
         caps = [big if t.max_visits is None else t.max_visits for t in teams]
         self.routing.AddDimensionWithVehicleCapacity(counter, 0, caps, True, "visits")
 
-    def search_parameters(self) -> pywrapcp.RoutingSearchParameters:
+    def search_parameters(self, spent_s: float = 0.0) -> pywrapcp.RoutingSearchParameters:
+        """Search parameters for this model; ``spent_s`` (model building) comes off the time budget."""
+        search = self.problem.search
         params = pywrapcp.DefaultRoutingSearchParameters()
-        # Parallel cheapest insertion is slow beyond about 1k nodes (DESIGN.md §4).
-        if len(self.copies) <= 1000:
-            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        else:
-            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        name = self.first_solution_name()
+        if name != GREEDY:
+            params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES[name]
+        params.local_search_metaheuristic = METAHEURISTICS[search.metaheuristic]
+        if search.insertion_neighbors_ratio is not None:
+            insertion = params.global_cheapest_insertion_first_solution_parameters
+            insertion.neighbors_ratio = search.insertion_neighbors_ratio
+            insertion.min_neighbors = 10
+        if search.ls_neighbors_ratio is not None:
+            params.ls_operator_neighbors_ratio = search.ls_neighbors_ratio
+            params.ls_operator_min_neighbors = 10
+        budget_ms = max(50, int(1000 * (self.problem.time_limit_s - spent_s)))
+        params.time_limit.FromMilliseconds(budget_ms)
         if self.problem.seed is not None:
             # A time-limited search is not reproducible; a solution count is. The time limit stays as a guard
             # for tiny days, where guided local search runs out of new solutions long before the count.
             params.solution_limit = 50 + 5 * len(self.problem.candidates)
-            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
-        else:
-            params.time_limit.FromMilliseconds(int(1000 * self.problem.time_limit_s))
         return params
+
+    def first_solution_name(self) -> str:
+        """The construction to use: the setting, or for ``auto`` the measured best for this size."""
+        chosen = self.problem.search.first_solution
+        if chosen != "auto":
+            return chosen
+        # Measured (BENCHMARKS.md): our greedy start beats OR-Tools' constructions in value at the budget and
+        # comes back in well under a second, where theirs can use the whole budget and return nothing.
+        return GREEDY
+
+    def warm_start(self) -> pywrapcp.Assignment | None:
+        """The ``initial`` routes as an assignment: each case on the copy whose window holds its planned start.
+
+        Cases no longer plannable are skipped; ``None`` when OR-Tools rejects what is left.
+        """
+        initial = self.problem.initial
+        assert initial is not None
+        copies_of: dict[str, list[int]] = {}
+        for k, copy in enumerate(self.copies):
+            copies_of.setdefault(self.problem.candidates[copy.candidate].case_id, []).append(k)
+        routes: list[list[int]] = []
+        used: set[str] = set()
+        for v in range(len(self.problem.teams)):
+            route: list[int] = []
+            for case_id, planned in initial[v] if v < len(initial) else ():
+                options = copies_of.get(case_id, [])
+                inside = [k for k in options if self.copies[k].window.contains(planned)]
+                if case_id in used or not inside:
+                    continue
+                route.append(max(inside, key=lambda k: self.copies[k].slot.p_home))
+                used.add(case_id)
+            routes.append(route)
+        return self.assignment_from_copies(routes)
+
+    def greedy_start(self) -> pywrapcp.Assignment | None:
+        """Routes from ``routing.construct`` as an OR-Tools assignment (``None`` if OR-Tools rejects them)."""
+        data, copies = construction_input(self.problem)
+        assert len(copies) == len(self.copies)
+        return self.assignment_from_copies(greedy_routes(data))
+
+    def assignment_from_copies(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
+        """An assignment visiting the given copy indices per team, or ``None`` when it breaks a constraint."""
+        indices = [[self.manager.NodeToIndex(self.first_copy_node + k) for k in route] for route in routes]
+        return self.routing.ReadAssignmentFromRoutes(indices, True)
 
     def status_name(self) -> str:
         return _STATUS_NAMES.get(int(self.routing.status()), str(self.routing.status()))
@@ -301,7 +506,7 @@ class _Model:
             end_time = solution.Value(self.time.CumulVar(index))
 
             rows = [problem.team_start_index[v]]
-            rows += [problem.candidates[c.candidate].location_index for c, _ in stops]
+            rows += [c.location_index for c, _ in stops]
             rows.append(problem.team_end_index[v])
             nodes.append(len(problem.teams) + v)
             factor = self.node_factor[team.profile]
@@ -341,8 +546,8 @@ class _Model:
                         seq=k + 1,
                         case_id=cand.case_id,
                         customer_id=cand.customer_id,
-                        address_kind=cand.address_kind,
-                        location=cand.location,
+                        address_kind=copy.address_kind,
+                        location=copy.location,
                         arrival=arrival,
                         wait_s=service_start - arrival,
                         service_start=service_start,
@@ -350,7 +555,7 @@ class _Model:
                         slot=copy.slot,
                         value=cand.value,
                         travel_s_from_previous=legs[k],
-                        address=cand.address,
+                        address=copy.address,
                     )
                 )
                 visited.add(cand.case_id)

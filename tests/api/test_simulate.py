@@ -58,7 +58,6 @@ def test_oracle_finds_more_people_home_than_the_agnostic_plan(cli_run: dict[str,
     """Knowing when people are home beats ignoring it, even in one week of one team (same draws for both)."""
     week = cli_run["report"]["weekly"][0]
     assert week["oracle"]["hit_rate"] > week["agnostic"]["hit_rate"] + 0.05
-    assert week["prior"]["hit_rate"] > week["agnostic"]["hit_rate"]
 
 
 def test_plots_are_png_files(cli_run: dict[str, Any]) -> None:

@@ -68,6 +68,22 @@ def copenhagen_day(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.Temp
         [dict(zip(TEAM_COLUMNS, (t[0], t[1], depot.lat, depot.lon, *t[2:]), strict=True)) for t in teams],
         TEAM_COLUMNS,
     )
+    # Visit history: the customer of C0006 refused three days ago (cool-down); C0007's was visited this morning.
+    history = [
+        {
+            "client_id": "h1",
+            "case_id": rows[5]["case_id"],
+            "visited_at": "2026-11-28T18:30:00+01:00",
+            "result": "refused",
+        },
+        {
+            "client_id": "h2",
+            "case_id": rows[6]["case_id"],
+            "visited_at": "2026-12-01T09:10:00+01:00",
+            "result": "not_home",
+        },
+    ]
+    write_rows(work / "history.csv", history, ("client_id", "case_id", "visited_at", "result"))
     result = doorstep(
         "plan",
         "--osm", str(osm),
@@ -78,6 +94,7 @@ def copenhagen_day(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.Temp
         "--time-limit", "10",
         "--tiles", "none",
         "--pdf",
+        "--history", str(work / "history.csv"),
         cwd=work,
         env={"DOORSTEP_PUBLIC_URL": "https://doorstep.bank.example/days/2026-12-01"},
     )  # fmt: skip
@@ -100,6 +117,15 @@ def test_every_case_appears_exactly_once(copenhagen_day: dict[str, Any]) -> None
     assert plan["summary"]["planned"] == sum(len(t["stops"]) for t in plan["teams"])
     # Five teams over a working day in a dense city visit a good share of the cases.
     assert plan["summary"]["planned"] >= 60
+
+
+def test_history_drops_a_cool_down_and_a_used_up_daily_cap(copenhagen_day: dict[str, Any]) -> None:
+    """`--history`: a refusal 3 days ago -> `cooldown`; a visit earlier today (cap 1/day) -> `visit_cap`."""
+    rows = copenhagen_day["rows"]
+    dropped = {d["case_id"]: d for d in copenhagen_day["plan"]["dropped"]}
+    assert dropped[rows[5]["case_id"]]["code"] == "cooldown"
+    assert dropped[rows[6]["case_id"]]["code"] == "visit_cap"
+    assert dropped[rows[5]["case_id"]]["message"]
 
 
 def test_unknown_addresses_are_unresolved_not_dropped(copenhagen_day: dict[str, Any]) -> None:

@@ -53,8 +53,9 @@ def history_day(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.TempPat
         encoding="utf-8",
     )
     history = []
-    # Tue 24 - Fri 27 November 2026 are workdays in Mexico: absent at 18:30-21:30 four days running, home at 10:30.
-    for day in (24, 25, 26, 27):
+    # Tue 10 - Fri 13 November 2026 are workdays in Mexico: absent at 18:30-21:30 four days running, home at
+    # 10:30. More than a week before the plan day, so the weekly visit cap does not hold the case back.
+    for day in (10, 11, 12, 13):
         for hour in (18, 19, 20, 21):
             history.append((f"u-{day}-{hour}", rows[0]["case_id"], f"2026-11-{day}T{hour}:30:00-06:00", "not_home"))
         history.append((f"u-{day}-10", rows[0]["case_id"], f"2026-11-{day}T10:30:00-06:00", "met"))

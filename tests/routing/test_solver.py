@@ -318,3 +318,159 @@ def test_team_with_fewer_than_two_members_is_rejected_by_name(members: tuple[str
     """A team of fewer than two officers cannot be built, and the error names the team."""
     with pytest.raises(InfeasibleTeamError, match="team SOLO"):
         Team("SOLO", members, ORIGIN, ORIGIN, TimeWindow(9 * H, 17 * H))
+
+
+def test_decomposed_day_keeps_every_case_once_and_passes_the_checker() -> None:
+    """Split into parts of at most ~30 copies, 25 cases and 4 teams give a plan with no rule broken."""
+    from routing.decompose import partition, solve_decomposed
+
+    teams = [make_team(f"T{k}", lunch=Break(TimeWindow(12 * H, 14 * H), 30 * 60)) for k in range(4)]
+    problem, cases, points = make_problem(25, teams)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=3.0)
+    parts = partition(problem, max_part_copies=30)
+    # 25 cases x 3 slots = 75 copies -> ceil(75 / 30) = 3 parts asked; teams go in groups of ceil(4 / 3) = 2,
+    # so two parts of two teams; each case in exactly one part.
+    assert len(parts) == 2
+    placed = sorted(i for _, cands in parts for i in cands)
+    assert placed == list(range(25))
+    assert sorted(v for team_ids, _ in parts for v in team_ids) == [0, 1, 2, 3]
+    out = solve_decomposed(problem, max_part_copies=30)
+    assert out.time_s <= 3.0 + 1.5
+    visited = [v.case_id for r in out.routes for v in r.visits]
+    assert len(visited) == len(set(visited))
+    assert sorted([*visited, *out.unperformed]) == sorted(c.case_id for c in cases)
+    import datetime as dt
+
+    from routing.model import Dropped
+
+    plan = Plan(
+        "p",
+        dt.date(2026, 12, 1),
+        "Europe/Helsinki",
+        out.routes,
+        tuple(Dropped(cid, "not_worth_detour", "-") for cid in out.unperformed),
+        (),
+        SolverInfo("ortools", out.status, out.time_s),
+    )
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    assert len(visited) >= 12  # four 9-hour shifts easily hold half of 25 twenty-minute visits
+
+
+def test_partition_respects_allowed_teams() -> None:
+    """A case only one team may visit (skills) lands in that team's part."""
+    from routing.decompose import partition
+
+    teams = [make_team(f"T{k}") for k in range(3)]
+    teams[2] = make_team("T2", skills=frozenset({"legal"}))
+    skills = {k: frozenset({"legal"}) for k in range(0, 30, 3)}
+    problem, _cases, _points = make_problem(30, teams, skills=skills)
+    for team_ids, cands in partition(problem, max_part_copies=20):
+        for i in cands:
+            assert set(problem.candidates[i].allowed_teams) & set(team_ids)
+
+
+def test_greedy_start_respects_windows_breaks_and_caps() -> None:
+    """The construction alone (no local search) already gives a plan the checker accepts."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    teams = [make_team("T1", lunch=lunch, max_visits=4), make_team("T2", shift=TimeWindow(12 * H, 21 * H))]
+    problem, cases, points = make_problem(12, teams)
+    from routing.solver import SearchSettings
+
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=0.05, search=SearchSettings(first_solution="greedy"))
+    plan, unperformed = as_plan(problem, cases)
+    assert len(plan.routes[0].visits) <= 4
+    assert len(unperformed) < 12
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_workload_balance_spreads_visits_between_teams() -> None:
+    """Two teams at one depot, six cases in a row: without the term one team takes all; with it, 3 and 3."""
+    teams = [make_team("T1"), make_team("T2")]
+    whole_day = [Slot("presence", TimeWindow(9 * H, 17 * H), 0.5)]
+    problem, _cases, _points = make_problem(5, teams, slots_for={k: whole_day for k in range(5)})
+    # Five grid points in one row 1 km apart: one team chaining them drives less than two teams splitting them.
+    free = solve(problem)
+    loads = sorted(len(r.visits) for r in free.routes)
+    assert loads == [0, 5]
+    balanced = solve(dataclasses.replace(problem, workload_balance=5))
+    loads = sorted(len(r.visits) for r in balanced.routes)
+    assert loads == [2, 3]
+
+
+def test_alternative_addresses_share_one_disjunction_and_the_better_one_wins() -> None:
+    """Home (P 0.2 at 17-18) or work (P 0.8 at 10-11) for 3 cases: one visit each, at work; checker agrees.
+
+    Three 20-minute visits with 1-2 km between them start by 10:45, inside the 10-11 window (a fourth would not).
+    """
+    from routing.solver import Alternative
+
+    home_slot = [Slot("presence", TimeWindow(17 * H, 18 * H), 0.2)]
+    problem, cases, points = make_problem(8, [make_team()], slots_for={k: home_slot for k in range(8)})
+    # Cases 0-2 also have a work address: the grid point of case k + 4 (a real point of the matrix).
+    cands = list(problem.candidates)
+    new_cases = list(cases)
+    for k in range(3):
+        work_row = cands[k + 4].location_index
+        work = Alternative(
+            work_row, points[work_row], "work address", "work", (Slot("presence", TimeWindow(10 * H, 11 * H), 0.8),)
+        )
+        cands[k] = dataclasses.replace(cands[k], alternatives=(work,))
+        new_cases[k] = dataclasses.replace(cases[k], work_location=points[work_row], work_address="work address")
+    problem = dataclasses.replace(problem, candidates=tuple(cands[:3]))
+    new_cases = new_cases[:3]
+    plan, unperformed = as_plan(problem, new_cases)
+    visits = plan.routes[0].visits
+    assert unperformed == []
+    assert sorted(v.case_id for v in visits) == ["C0", "C1", "C2"]  # one visit per case, not two
+    assert {v.address_kind for v in visits} == {"work"}
+    assert all(10 * H <= v.service_start <= 11 * H for v in visits)
+    assert check_plan(plan, new_cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    # The checker rejects a work visit for a case without a work address.
+    bare = [dataclasses.replace(c, work_location=None) for c in new_cases]
+    codes = {v.code for v in check_plan(plan, bare, problem.teams, leg_seconds_for(points), LEGAL)}
+    assert codes == {"location"}
+
+
+def test_first_plan_without_ortools_passes_the_checker() -> None:
+    """The greedy construction timed out as a plan (breaks, two shifts, a visit cap) breaks no rule."""
+    import datetime as dt
+
+    from routing.first_plan import first_plan
+    from routing.model import Dropped
+
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    late_lunch = Break(TimeWindow(16 * H, 18 * H), 30 * 60)
+    teams = [
+        make_team("T1", lunch=lunch, max_visits=6),
+        make_team("T2", shift=TimeWindow(12 * H, 21 * H), lunch=late_lunch),
+    ]
+    problem, cases, points = make_problem(25, teams)
+    out = first_plan(problem)
+    plan = Plan(
+        "p",
+        dt.date(2026, 12, 1),
+        "Europe/Helsinki",
+        out.routes,
+        tuple(Dropped(c, "not_worth_detour", "-") for c in out.unperformed),
+        (),
+        SolverInfo("construction", out.status, out.time_s),
+    )
+    assert sum(len(r.visits) for r in out.routes) >= 10
+    assert len(out.routes[0].visits) <= 6
+    assert all(r.break_start is not None for r in out.routes)
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+    assert out.time_s < 1.0
+
+
+def test_warm_start_from_a_previous_plan_is_used_and_never_made_worse() -> None:
+    """Re-solving with the previous routes as `initial` starts from exactly their cost and ends no worse."""
+    lunch = Break(TimeWindow(12 * H, 13 * H + 30 * 60), 30 * 60)
+    teams = [make_team("T1", lunch=lunch), make_team("T2", shift=TimeWindow(12 * H, 21 * H))]
+    problem, _cases, _points = make_problem(20, teams)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=2.0)
+    previous = solve(problem)
+    initial = tuple(tuple((v.case_id, v.service_start) for v in r.visits) for r in previous.routes)
+    again = solve(dataclasses.replace(problem, initial=initial, time_limit_s=0.5))
+    assert again.first_objective is not None
+    assert again.first_objective == pytest.approx(previous.objective_value)
+    assert again.objective_value <= previous.objective_value + 1e-6
