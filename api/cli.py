@@ -347,5 +347,79 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
+@app.command()
+def serve(
+    osm: Annotated[Path | None, typer.Option(help="OSM extract of the region (or DOORSTEP_OSM).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (or DOORSTEP_DB); default SQLite in the data dir.")
+    ] = None,
+) -> None:
+    """The HTTP API for the region of one extract (settings: see the README's table)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.server_settings import ServerSettings
+
+    with _errors_to_exit():
+        settings = ServerSettings.from_env(osm=osm, db_url=db)
+        if settings.osm is None or not settings.osm.is_file():
+            msg = f"--osm: no such file: {settings.osm}" if settings.osm else "--osm (or DOORSTEP_OSM) is required"
+            raise ConfigurationError(msg)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command("import-cases")
+def import_cases(
+    file: Annotated[Path, typer.Argument(help="Cases file (CSV or JSON).")],
+    db: Annotated[str | None, typer.Option(help="Database URL (or DOORSTEP_DB).")] = None,
+) -> None:
+    """Load cases into the store; prints the same report as POST /v1/cases."""
+    import json
+
+    from api import store
+    from api.db import Database
+    from api.files import read_records
+    from api.server_settings import ServerSettings
+
+    with _errors_to_exit():
+        if not file.is_file():
+            msg = f"no such file: {file}"
+            raise ConfigurationError(msg)
+        database = Database(ServerSettings.from_env(db_url=db).db_url)
+        database.migrate()
+        report = store.import_cases(database, read_records(file))
+        out.print(json.dumps(report, ensure_ascii=False, indent=2), highlight=False)
+        if report["rejected"]:
+            raise typer.Exit(2)
+
+
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="system or supervisor.")],
+    label: Annotated[str | None, typer.Option(help="Who the key is for.")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL (or DOORSTEP_DB).")] = None,
+) -> None:
+    """Print a new API key once; only its hash is stored."""
+    from api import store
+    from api.db import Database
+    from api.errors import ApiError
+    from api.server_settings import ServerSettings
+
+    with _errors_to_exit():
+        database = Database(ServerSettings.from_env(db_url=db).db_url)
+        database.migrate()
+        try:
+            secret = store.create_key(database, role, label)
+        except ApiError as err:
+            raise ConfigurationError(err.message) from err
+        out.print(secret, highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover - python -m api.cli
     app()

@@ -48,3 +48,47 @@ def exit_code(error: BaseException) -> int:
     if isinstance(error, GeoError | RoutingError | DoorstepError):
         return 1
     return 1
+
+
+class ApiError(DoorstepError):
+    """An error the HTTP layer answers with ``{"error": {"code", "message", "details"}}`` and ``status``."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: object = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code
+
+
+class BadRequestError(ApiError):
+    status, code = 422, "invalid"
+
+
+class UnauthorizedError(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class ForbiddenError(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFoundError(ApiError):
+    status, code = 404, "not_found"
+
+
+class ConflictError(ApiError):
+    status, code = 409, "conflict"
+
+
+class GoneError(ApiError):
+    status, code = 410, "gone"
+
+
+def with_status(error: ApiError, status: int) -> ApiError:
+    """The same error answered with another HTTP status."""
+    error.status = status
+    return error

@@ -170,7 +170,19 @@ def _clock_s(text: str) -> int:
 
 def read_cases(path: Path) -> list[Case]:
     """Cases from a CSV or JSON file, validated; raises ``InputFileError`` listing every bad row."""
-    records = read_records(path)
+    cases, problems = parse_cases(read_records(path))
+    if problems:
+        raise InputFileError(path, problems)
+    if not cases:
+        raise InputFileError(path, [RowProblem(0, None, "no cases in the file")])
+    return cases
+
+
+def parse_cases(records: list[dict[str, Any]]) -> tuple[list[Case], list[RowProblem]]:
+    """Validate case records (file rows or API objects): the good cases, and every problem of the bad rows.
+
+    Row numbers are 1-based positions in ``records``; a row with any problem yields no case.
+    """
     problems: list[RowProblem] = []
     cases: list[Case] = []
     seen: dict[str, int] = {}
@@ -219,16 +231,21 @@ def read_cases(path: Path) -> list[Case]:
                 phone=row.text("phone"),
             )
         )
-    if problems:
-        raise InputFileError(path, problems)
-    if not cases:
-        raise InputFileError(path, [RowProblem(0, None, "no cases in the file")])
-    return cases
+    return cases, problems
 
 
 def read_teams(path: Path) -> list[TeamSpec]:
     """Teams from a CSV or JSON file, validated; raises ``InputFileError`` listing every bad row."""
-    records = read_records(path)
+    teams, problems = parse_teams(read_records(path))
+    if problems:
+        raise InputFileError(path, problems)
+    if not teams:
+        raise InputFileError(path, [RowProblem(0, None, "no teams in the file")])
+    return teams
+
+
+def parse_teams(records: list[dict[str, Any]]) -> tuple[list[TeamSpec], list[RowProblem]]:
+    """Validate team records (file rows or API objects): the good teams, and every problem of the bad rows."""
     problems: list[RowProblem] = []
     teams: list[TeamSpec] = []
     seen: dict[str, int] = {}
@@ -281,11 +298,7 @@ def read_teams(path: Path) -> list[TeamSpec]:
                 row=i,
             )
         )
-    if problems:
-        raise InputFileError(path, problems)
-    if not teams:
-        raise InputFileError(path, [RowProblem(0, None, "no teams in the file")])
-    return teams
+    return teams, problems
 
 
 def _lunch(row: _Row) -> Break | None:

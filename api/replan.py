@@ -1,0 +1,133 @@
+"""Re-plan the rest of one team's day from where it is now, keeping the visits already done."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from api import service
+from api.db import CaseRow, OutcomeRow, PlanJob, TeamRow
+from api.errors import ConflictError, InputFileError, NotFoundError
+from api.files import parse_cases, parse_teams
+from api.jobs import PlanningEnv, render_team_pages
+from api.plan_json import plan_to_dict
+from api.schemas import ReplanRequest
+from geo.types import Location
+from routing.model import Break, TimeWindow
+
+REPLAN_TIME_LIMIT_S = 2.0
+
+
+def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: ReplanRequest) -> dict[str, Any]:
+    """The team's entry with the rest of the day planned again from ``request`` (position and time).
+
+    Stops with an outcome on the plan date stay as they were, in front; the others are planned again from the
+    team's position at ``now`` to the end of its shift; ``revision`` goes up by one. Stops that no longer fit
+    join the plan's ``dropped`` with the planner's reason.
+    """
+    with db.read() as s:
+        job = s.get(PlanJob, plan_id)
+        if job is None:
+            msg = f"unknown plan {plan_id!r}"
+            raise NotFoundError(msg)
+        if job.status != "done" or job.result is None:
+            msg = f"plan {plan_id} is {job.status}, not done"
+            raise ConflictError(msg, code="plan_not_done")
+        result = job.result
+        entry = next((t for t in result["teams"] if t["team_id"] == team_id), None)
+        if entry is None:
+            msg = f"plan {plan_id} has no team {team_id!r}"
+            raise NotFoundError(msg)
+        team_row = s.get(TeamRow, team_id)
+        if team_row is None:
+            msg = f"team {team_id} is no longer stored"
+            raise NotFoundError(msg)
+        zone = ZoneInfo(result["timezone"])
+        date = dt.date.fromisoformat(result["date"])
+        stop_ids = [stop["case_id"] for stop in entry["stops"]]
+        day_start = dt.datetime.combine(date, dt.time(0), zone).astimezone(dt.UTC)
+        visited = set(
+            s.scalars(
+                select(OutcomeRow.case_id).where(
+                    OutcomeRow.case_id.in_(stop_ids),
+                    OutcomeRow.visited_at >= day_start,
+                    OutcomeRow.visited_at < day_start + dt.timedelta(days=1),
+                )
+            )
+        )
+        rows = {r.case_id: r for r in s.scalars(select(CaseRow).where(CaseRow.case_id.in_(stop_ids)))}
+        team_record = dict(team_row.record)
+    local_now = request.now.astimezone(zone)
+    if local_now.date() != date:
+        msg = f"now is {local_now.date()} in {zone.key}; this plan is for {date}"
+        raise ConflictError(msg, {"field": "body.now"}, code="wrong_day")
+    now_s = local_now.hour * 3600 + local_now.minute * 60 + local_now.second
+    kept = [stop for stop in entry["stops"] if stop["case_id"] in visited]
+    records = []
+    for case_id in stop_ids:
+        row = rows.get(case_id)
+        if case_id in visited or row is None:
+            continue
+        record = {**row.record, "state": "open"}
+        if row.fix_lat is not None and row.fix_lon is not None:
+            record["lat"], record["lon"] = row.fix_lat, row.fix_lon
+        records.append(record)
+    cases, problems = parse_cases(records)
+    if problems:
+        raise InputFileError(Path("stored cases"), problems)
+    specs, team_problems = parse_teams([team_record])
+    if team_problems:
+        raise InputFileError(Path("stored team"), team_problems)
+    spec = specs[0]
+    if now_s >= spec.shift.end:
+        msg = f"team {team_id}'s shift ended at {spec.shift}; nothing left to plan"
+        raise ConflictError(msg, code="shift_over")
+    here = Location(request.lat, request.lon)
+    lunch = spec.lunch
+    if lunch is not None:
+        window = TimeWindow(max(lunch.window.start, now_s), lunch.window.end)
+        lunch = Break(window, lunch.duration_s) if window.duration >= lunch.duration_s else None
+    spec = dataclasses.replace(
+        spec,
+        start=here,
+        start_address=None,
+        shift=TimeWindow(max(now_s, spec.shift.start), spec.shift.end),
+        lunch=lunch,
+    )
+    if spec.end is None and spec.end_address is None:
+        # The day still ends at the depot, not at the place of the re-plan.
+        spec = dataclasses.replace(spec, end=Location(entry["end"]["lat"], entry["end"]["lon"]))
+    region = env.region_for([spec.profile])
+    teams = service.build_teams([spec], region, Path("replan"))
+    run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S)
+    plan = dataclasses.replace(run.plan, plan_id=plan_id)
+    new = plan_to_dict(plan)
+    fresh = new["teams"][0]
+    stops = kept + [{**stop, "seq": len(kept) + i} for i, stop in enumerate(fresh["stops"], start=1)]
+    updated = {
+        **fresh,
+        "revision": int(entry.get("revision", 1)) + 1,
+        "stops": stops,
+        "expected_contacts": round(sum(stop["p_home"] for stop in stops), 2),
+    }
+    if updated["break"] is not None and updated["break"].get("after_seq") is not None:
+        updated["break"]["after_seq"] += len(kept)
+    pages = render_team_pages(plan, plan.routes[0], env, {c.case_id: c.phone for c in cases})
+    with db.write() as s:
+        job = s.get(PlanJob, plan_id, with_for_update=True)
+        assert job is not None and job.result is not None
+        result = dict(job.result)
+        result["teams"] = [updated if t["team_id"] == team_id else t for t in result["teams"]]
+        known = {d["case_id"] for d in result["dropped"]}
+        result["dropped"] = result["dropped"] + [d for d in new["dropped"] if d["case_id"] not in known]
+        result["unresolved"] = result["unresolved"] + new["unresolved"]
+        result["summary"] = {**result["summary"], "planned": sum(len(t["stops"]) for t in result["teams"])}
+        job.result = result
+        for page in pages:
+            s.merge(page)
+    return updated
