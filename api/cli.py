@@ -19,6 +19,7 @@ from rich.table import Table
 from api import geocode_cmd, partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
 from api.files import read_outcomes
+from api.history import learn_presence
 from api.settings import (
     DaySettings,
     legal_window,
@@ -80,6 +81,7 @@ def _run_plan(
     scheduler: str | None = None,
     workers: int | None = None,
     history_path: Path | None = None,
+    presence_store: Path | None = None,
 ) -> None:
     started = time.perf_counter()
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
@@ -103,12 +105,15 @@ def _run_plan(
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()
+        model = None
+        if history_path is not None or presence_store is not None:
+            model = learn_presence(history_path, presence_store, cases, settings.timezone, settings.country)
         branches = {c.branch or "" for c in cases} | {t.branch or "" for t in teams}
         failed: list[partitions.PartitionResult] = []
         if scheduler or workers or len(branches) > 1:
             tasks = partitions.split_by_branch(
                 cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
-                time_limit_s=time_limit, seed=seed, country=country, history=history,
+                time_limit_s=time_limit, seed=seed, country=country, history=history, presence=model,
             )  # fmt: skip
             progress(f"{len(tasks)} branches", 0.0)
 
@@ -120,7 +125,7 @@ def _run_plan(
             failed = [r for r in results if r.run is None]
         else:
             run = service.plan_day(
-                cases, teams, region, day, settings, time_limit, seed, progress=progress, history=history
+                cases, teams, region, day, settings, time_limit, seed, model, progress=progress, history=history
             )
     if run.violations:
         for v in run.violations:
@@ -228,15 +233,63 @@ def plan(
         int | None, typer.Option(min=1, help="Plan the branches on a local pool of this many processes.")
     ] = None,
     history: Annotated[
-        Path | None, typer.Option(help="Past outcomes (outcome CSV/JSON): visit caps and cool-downs.")
+        Path | None,
+        typer.Option(help="Past outcomes (outcome CSV/JSON): visit caps, cool-downs, and P(home) learns from them."),
+    ] = None,
+    presence_store: Annotated[
+        Path | None, typer.Option(help="Presence model file (.npz): read, taught --history, written back.")
     ] = None,
 ) -> None:
     """Plan one day from files; writes plan.json, index.html, maps/<team>.html and sheets/<team>.html."""
     with _errors_to_exit():
         _run_plan(
             osm, cases, teams, date.date(), out_dir, time_limit, seed, tz, country, lang, tiles,
-            pdf=pdf, scheduler=scheduler, workers=workers, history_path=history,
+            pdf=pdf, scheduler=scheduler, workers=workers, history_path=history, presence_store=presence_store,
         )  # fmt: skip
+
+
+@app.command()
+def simulate(
+    osm: Annotated[Path, typer.Option(help="OSM extract whose addresses the synthetic customers live at.")],
+    customers: Annotated[int, typer.Option(help="Customers.")] = 500,
+    teams: Annotated[int, typer.Option(help="Field teams.")] = 5,
+    weeks: Annotated[int, typer.Option(help="Weeks simulated.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same report.")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write report.json and the plots.")] = Path(
+        "doorstep-sim"
+    ),
+    truth: Annotated[str, typer.Option(help="personas (departs from segments) or prior (equals them).")] = "personas",
+    shortlist: Annotated[int, typer.Option(help="Open cases per team and day handed to the solver.")] = 24,
+    revisit_days: Annotated[int, typer.Option(help="Days a customer met stays out of the pool.")] = 7,
+) -> None:
+    """Close the loop plan → visit → outcome → learn on a synthetic population and compare four policies."""
+    from api.simulate import SimulationConfig, run_simulation, write_outputs
+
+    with _errors_to_exit():
+        if not osm.is_file():
+            msg = f"--osm: no such file: {osm}"
+            raise ConfigurationError(msg)
+        config = SimulationConfig(
+            osm=osm, customers=customers, teams=teams, weeks=weeks, seed=seed, truth=truth,
+            shortlist_per_team=shortlist, revisit_days=revisit_days,
+        )  # fmt: skip
+        with _progress() as progress:
+            result = run_simulation(config, progress=progress)
+        written = write_outputs(result, out_dir)
+    table = Table(title=f"Closed loop on {osm.name}: {customers} customers, {teams} teams, seed {seed}")
+    for col in ("week", "policy", "visits", "contacts", "hit rate", "Brier", "ECE", "MAE p"):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for week in result.report["weekly"]:
+        for policy in result.report["policies"]:
+            m = week[policy]
+            cells = [m["hit_rate"], m["brier"], m["ece"], m["mae_p"]]
+            table.add_row(
+                str(week["week"]), policy, str(m["visits"]), str(m["contacts"]),
+                *("-" if c is None else f"{c:.3f}" for c in cells),
+            )  # fmt: skip
+    out.print(table)
+    for name, path in written.items():
+        out.print(f"{name + ':':<16} {path}")
 
 
 geocode_cmd.register(app, _errors_to_exit)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from api.service import PlanRun, Region, plan_day
 from api.settings import DaySettings
+from routing.learning import PresenceModel
 from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team
 
 __all__ = [
@@ -60,6 +61,8 @@ class PartitionTask:
     country: str | None = None
     # Past outcomes of this branch's cases: visit caps and cool-downs.
     history: tuple[Outcome, ...] = ()
+    # The learnt presence model (``--history``); None plans on the segment prior.
+    presence: PresenceModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ def split_by_branch(
     seed: int | None = None,
     country: str | None = None,
     history: Sequence[Outcome] = (),
+    presence: PresenceModel | None = None,
 ) -> list[PartitionTask]:
     """One task per branch that has cases or teams, in branch order.
 
@@ -112,6 +116,7 @@ def split_by_branch(
             seed=seed,
             country=country,
             history=tuple(o for o in history if (branch_of.get(o.case_id) or DEFAULT_BRANCH) == branch),
+            presence=presence,
         )
         for branch in branches
     ]
@@ -130,6 +135,7 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
         task.settings,
         task.time_limit_s,
         task.seed,
+        task.presence,
         history=task.history,
         # The branches are the parallel level: one solver process per branch, none nested inside it.
         solver_workers=1,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -25,8 +26,9 @@ from routing.candidates import SlotPolicy, build_candidates, relabel_anytime
 from routing.check import Violation, check_plan
 from routing.decompose import solve_decomposed
 from routing.history import VisitRules, allowances, summarize
+from routing.learning import PresenceModel, PresenceSource
 from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team, TeamDay, Unresolved
-from routing.presence import PresencePrior, day_type
+from routing.presence import DAY_TYPES, PresencePrior, day_type
 from routing.replan import replan_team
 from routing.solver import SolveInput
 
@@ -82,6 +84,8 @@ class PlanRun:
     cases: list[Case]
     teams: list[Team]
     violations: list[Violation]
+    # customer_id -> day type -> 24 hourly P(home), for the visited customers (the maps' heat strips).
+    presence: dict[str, dict[str, tuple[float, ...]]] = dataclasses.field(default_factory=dict)
 
 
 def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], list[Unresolved]]:
@@ -184,13 +188,16 @@ def plan_day(
     settings: DaySettings,
     time_limit_s: float = 10.0,
     seed: int | None = None,
-    presence: PresencePrior | None = None,
+    presence: PresencePrior | PresenceModel | None = None,
     progress: Progress = _quiet,
     history: Sequence[Outcome] = (),
     rules: VisitRules | None = None,
     solver_workers: int | None = None,
 ) -> PlanRun:
     """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
+
+    ``presence`` is the segment prior (the default) or a ``PresenceModel`` that has learnt from past visits;
+    with a model, every case's P(home) per slot is its customer's posterior.
 
     ``history`` (past outcomes) feeds the visit caps and the cool-down after a refusal (``rules``, default
     ``VisitRules()``): customers over a cap or in a cool-down are dropped before solving, and a customer with
@@ -217,6 +224,13 @@ def plan_day(
     progress("candidates", 0.35)
     policy = SlotPolicy(legal=settings.legal)
     kind = day_type(date, settings.country)
+    source: PresenceSource
+    if isinstance(presence, PresenceModel):
+        # Evidence fades up to the plan day (noon local time), not just up to the last visit.
+        noon = dt.datetime.combine(date, dt.time(12), ZoneInfo(settings.timezone))
+        source = presence.for_cases(located, at=noon)
+    else:
+        source = presence
     seen = summarize(history, cases, date, settings.timezone)
     open_cases = [c for c in located if c.state != "closed"]
     caps, held_back = allowances(open_cases, seen, date, rules)
@@ -228,7 +242,7 @@ def plan_day(
         start_rows,
         end_rows,
         travel,
-        presence,
+        source,
         kind,
         policy,
     )
@@ -251,16 +265,14 @@ def plan_day(
             ),
             workers=solver_workers,
         )
-        segment_of = {c.case_id: c.segment for c in located}
+        case_of = {c.case_id: c for c in located}
         routes = tuple(
             dataclasses.replace(
                 route,
                 visits=tuple(
                     dataclasses.replace(
                         v,
-                        slot=relabel_anytime(
-                            v.slot, v.service_start, segment_of[v.case_id], presence, kind, settings.legal
-                        ),
+                        slot=relabel_anytime(v.slot, v.service_start, case_of[v.case_id], source, kind, settings.legal),
                     )
                     for v in route.visits
                 ),
@@ -296,7 +308,20 @@ def plan_day(
     checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
     violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal, history=seen, rules=rules)
     progress("done", 1.0)
-    return PlanRun(plan, list(cases), list(teams), violations)
+    return PlanRun(plan, list(cases), list(teams), violations, _visited_profiles(plan, located, presence, date))
+
+
+def _visited_profiles(
+    plan: Plan, located: Sequence[Case], presence: PresencePrior | PresenceModel, date: dt.date
+) -> dict[str, dict[str, tuple[float, ...]]]:
+    """Each visited customer's P(home) by day type and hour, as the plan saw it."""
+    visited = {v.customer_id for r in plan.routes for v in r.visits}
+    seg = {c.customer_id: c.segment for c in located if c.customer_id in visited}
+    ids = sorted(seg)
+    model = presence if isinstance(presence, PresenceModel) else PresenceModel(presence)
+    noon = dt.datetime.combine(date, dt.time(12), ZoneInfo(plan.timezone))
+    table = model.profiles(ids, [seg[c] for c in ids], at=noon)
+    return {c: {d: tuple(float(x) for x in table[k, i]) for i, d in enumerate(DAY_TYPES)} for k, c in enumerate(ids)}
 
 
 def _empty_route(team: Team) -> TeamDay:
@@ -351,7 +376,8 @@ def write_outputs(
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
         path.write_text(
-            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles), encoding="utf-8"
+            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence),
+            encoding="utf-8",
         )
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path

@@ -7,7 +7,7 @@ never reach the page (`routing.model.Visit` does not carry them in the first pla
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 import folium
@@ -27,6 +27,7 @@ from maps.page import (
     new_map,
     p_home_class,
 )
+from maps.presence_strip import presence_strip_html
 from maps.timeline import timeline_html
 from routing.model import Plan, TeamDay, Visit, format_clock
 
@@ -57,8 +58,8 @@ def _slot_text(visit: Visit, lang: str) -> str:
     return window
 
 
-def stop_popup(visit: Visit, lang: str) -> str:
-    """The popup of one stop (trusted HTML; every value escaped)."""
+def stop_popup(visit: Visit, lang: str, presence: Mapping[str, Sequence[float]] | None = None) -> str:
+    """The popup of one stop (trusted HTML; every value escaped), with the customer's P(home) heat strip."""
     t = partial(translate, lang)
     rows = [
         _row(t("slot"), _slot_text(visit, lang)),
@@ -76,6 +77,7 @@ def stop_popup(visit: Visit, lang: str) -> str:
         '<div class="ds-popup">'
         f"<h3>{esc(t('stop'))} {visit.seq} · {esc(visit.case_id)}</h3>"
         f"<table>{''.join(rows)}</table>"
+        f"{presence_strip_html(presence, lang) if presence else ''}"
         f"{navigation_links(visit.location, visit.address or visit.case_id, lang)}"
         "</div>"
     )
@@ -167,6 +169,7 @@ def render_team_map(
     lang: str = "en",
     asset_prefix: str = "../static/",
     tiles: str = "osm",
+    presence: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> str:
     """Render one team's day as a self-contained HTML page for phones.
 
@@ -185,6 +188,8 @@ def render_team_map(
     tiles
         ``"osm"`` (OpenStreetMap's standard tiles), ``"none"`` (plain background, no requests at all) or an
         ``http(s)://`` tile URL template of an OpenStreetMap-based server.
+    presence
+        ``customer_id -> day type -> 24 hourly P(home)``: each stop's popup shows its customer's heat strip.
 
     Returns
     -------
@@ -224,7 +229,7 @@ def render_team_map(
             icon=icon,
             title=f"{visit.seq} · {visit.case_id} · {format_clock(visit.arrival)}",
         )
-        marker.add_child(HtmlPopup(stop_popup(visit, lang)))
+        marker.add_child(HtmlPopup(stop_popup(visit, lang, (presence or {}).get(visit.customer_id))))
         marker.add_to(m)
 
     m.add_child(LocateControl(translate(lang, "locate"), translate(lang, "locate_failed")))

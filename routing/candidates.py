@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.learning import PresenceSource
 from routing.model import Case, Dropped, Slot, Team, TimeWindow
-from routing.presence import PresencePrior
 from routing.solver import Candidate, copy_window
 
 SLOT_SECONDS = 3600
@@ -50,7 +50,7 @@ def build_candidates(
     team_start_index: Sequence[int],
     team_end_index: Sequence[int],
     travel: Mapping[str, np.ndarray],
-    presence: PresencePrior,
+    presence: PresenceSource,
     day_type: str,
     policy: SlotPolicy,
 ) -> tuple[list[Candidate], list[Dropped]]:
@@ -65,7 +65,8 @@ def build_candidates(
     travel
         Seconds between matrix rows, per travel profile.
     presence
-        The presence prior.
+        P(home) per case and slot: the segment prior, or a customer's learnt posterior
+        (``PresenceModel.for_cases``).
     day_type
         ``workday``, ``rest_day`` or ``public_holiday``.
     policy
@@ -171,7 +172,7 @@ def _appointment_slot(
 def _presence_slots(
     case: Case,
     reach: Mapping[int, TimeWindow | None],
-    presence: PresencePrior,
+    presence: PresenceSource,
     day_type: str,
     policy: SlotPolicy,
 ) -> tuple[tuple[Slot, ...], Dropped | None]:
@@ -183,7 +184,7 @@ def _presence_slots(
         if not _feasible(window, reach):
             continue
         assert window is not None
-        p = presence.slot_p_home(case.segment, day_type, hour.start, hour.end)
+        p = presence.case_slot_p_home(case, day_type, hour.start, hour.end)
         options.append(Slot("presence", window, p))
     if not options:
         msg = "no legal hour of the day falls inside a reachable part of any eligible team's shift"
@@ -206,7 +207,7 @@ def _presence_slots(
 
 
 def relabel_anytime(
-    slot: Slot, service_start: int, segment: str, presence: PresencePrior, day_type: str, legal: TimeWindow
+    slot: Slot, service_start: int, case: Case, presence: PresenceSource, day_type: str, legal: TimeWindow
 ) -> Slot:
     """The clock-hour slot a visit made on a multi-hour copy falls in, with that hour's P(home).
 
@@ -216,5 +217,5 @@ def relabel_anytime(
         return slot
     hour = service_start - service_start % SLOT_SECONDS
     window = TimeWindow(max(hour, slot.window.start), min(hour + SLOT_SECONDS, slot.window.end))
-    p = presence.slot_p_home(segment, day_type, hour, min(hour + SLOT_SECONDS, 24 * 3600))
+    p = presence.case_slot_p_home(case, day_type, hour, min(hour + SLOT_SECONDS, 24 * 3600))
     return Slot("presence", window, p)

@@ -19,7 +19,7 @@ from pathlib import Path
 import holidays
 
 from routing.errors import InvalidInputError
-from routing.model import DAY_SECONDS, SEGMENTS
+from routing.model import DAY_SECONDS, SEGMENTS, Case
 
 __all__ = ["DAY_TYPES", "PRIOR_DAY_TYPES", "PresencePrior", "day_type"]
 
@@ -157,6 +157,10 @@ class PresencePrior:
             overlap = min(end_s, (hour + 1) * 3600) - max(start_s, hour * 3600)
             total += profile[hour] * overlap
         return total / (end_s - start_s)
+
+    def case_slot_p_home(self, case: Case, day_type: str, start_s: int, end_s: int) -> float:
+        """``slot_p_home`` of the case's segment: the prior knows segments, not customers."""
+        return self.slot_p_home(case.segment, day_type, start_s, end_s)
 
     def profile(self, segment: str, day_type: str) -> tuple[float, ...]:
         """The 24 hourly values of one segment and day type."""
