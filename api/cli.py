@@ -114,6 +114,7 @@ def _run_plan(
             tasks = partitions.split_by_branch(
                 cases, teams, osm_path=osm, cache_dir=None, date=day, settings=settings,
                 time_limit_s=time_limit, seed=seed, country=country, history=history, presence=model,
+                maps=(settings.lang, tiles),
             )  # fmt: skip
             progress(f"{len(tasks)} branches", 0.0)
 

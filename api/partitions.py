@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.service import PlanRun, Region, plan_day
+from api.service import PlanRun, Region, plan_day, render_team_pages
 from api.settings import DaySettings
 from routing.learning import PresenceModel
 from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team
@@ -63,6 +63,8 @@ class PartitionTask:
     history: tuple[Outcome, ...] = ()
     # The learnt presence model (``--history``); None plans on the segment prior.
     presence: PresenceModel | None = None
+    # Render the branch's team maps in the task (language, tiles); None leaves them to the caller.
+    maps: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,9 @@ def split_by_branch(
     country: str | None = None,
     history: Sequence[Outcome] = (),
     presence: PresenceModel | None = None,
+    maps: tuple[str, str] | None = None,
 ) -> list[PartitionTask]:
-    """One task per branch that has cases or teams, in branch order.
+    """One task per branch that has cases or teams, in branch order (``maps``: see `PartitionTask`).
 
     A branch with cases but no team still gets a task: its cases come back dropped with
     ``no_team_in_branch``, as in an unsplit plan.
@@ -117,6 +120,7 @@ def split_by_branch(
             country=country,
             history=tuple(o for o in history if (branch_of.get(o.case_id) or DEFAULT_BRANCH) == branch),
             presence=presence,
+            maps=maps,
         )
         for branch in branches
     ]
@@ -140,6 +144,9 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
         # The branches are the parallel level: one solver process per branch, none nested inside it.
         solver_workers=1,
     )
+    if task.maps is not None:
+        lang, tiles = task.maps
+        run = dataclasses.replace(run, team_pages=render_team_pages(run, lang=lang, tiles=tiles))
     return PartitionResult(
         branch=task.branch,
         run=run,
@@ -307,4 +314,10 @@ def merge_partitions(
         cases=len(cases),
         expected_value=sum(r.run.plan.expected_value for r in results if r.run is not None),
     )
-    return PlanRun(plan, list(cases), list(teams), violations)
+    presence: dict[str, dict[str, tuple[float, ...]]] = {}
+    pages: dict[str, str] = {}
+    for result in results:
+        if result.run is not None:
+            presence.update(result.run.presence)
+            pages.update(result.run.team_pages)
+    return PlanRun(plan, list(cases), list(teams), violations, presence=presence, team_pages=pages)

@@ -86,6 +86,9 @@ class PlanRun:
     violations: list[Violation]
     # customer_id -> day type -> 24 hourly P(home), for the visited customers (the maps' heat strips).
     presence: dict[str, dict[str, tuple[float, ...]]] = dataclasses.field(default_factory=dict)
+    # team_id -> its map page, already rendered where the team was planned (a branch's worker); see
+    # `render_team_pages`. Teams missing here are rendered by `write_outputs`.
+    team_pages: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], list[Unresolved]]:
@@ -345,6 +348,18 @@ def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[Te
     return read_cases(cases_path), read_teams(teams_path)
 
 
+def render_team_pages(run: PlanRun, lang: str = "en", tiles: str = "osm") -> dict[str, str]:
+    """Each team's map page as `write_outputs` writes it (``maps/<team>.html`` beside ``static/``)."""
+    from maps import render_team_map
+
+    return {
+        route.team.team_id: render_team_map(
+            run.plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence
+        )
+        for route in run.plan.routes
+    }
+
+
 def write_outputs(
     run: PlanRun,
     out_dir: Path,
@@ -375,10 +390,10 @@ def write_outputs(
     for route in plan.routes:
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
-        path.write_text(
-            render_team_map(plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence),
-            encoding="utf-8",
+        page = run.team_pages.get(team_id) or render_team_map(
+            plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence
         )
+        path.write_text(page, encoding="utf-8")
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path
     sheets_dir = out_dir / "sheets"

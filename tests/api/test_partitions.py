@@ -3,6 +3,7 @@ with a failing branch retried, reported and its cases kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -74,15 +75,17 @@ def test_local_pool_plans_each_branch_and_merges(
     """On two local processes every branch is planned, every case appears once, teams stay in their branch."""
     cases, teams = day
     seen: list[tuple[int, int]] = []
-    results = run_partitions(
-        tasks_for(region, cases, teams, cache_dir), workers=2, done=lambda r, n, total: seen.append((n, total))
-    )
+    tasks = [dataclasses.replace(t, maps=("zh-CN", "none")) for t in tasks_for(region, cases, teams, cache_dir)]
+    results = run_partitions(tasks, workers=2, done=lambda r, n, total: seen.append((n, total)))
     assert [r.error for r in results] == [None, None, None]
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert len({r.worker for r in results}) >= 1 and all(r.peak_rss_mb > 50 for r in results)
     run = merge_partitions(results, cases, teams, DAY, SETTINGS.timezone)
     plan = run.plan
     assert run.violations == []
+    # Each branch's worker rendered its teams' maps (in the language asked for); the merge keeps them.
+    assert sorted(run.team_pages) == sorted(t.team_id for t in teams)
+    assert all('<html lang="zh-CN">' in page and "leaflet" in page for page in run.team_pages.values())
     ids = [v.case_id for r in plan.routes for v in r.visits]
     ids += [d.case_id for d in plan.dropped] + [u.case_id for u in plan.unresolved]
     assert sorted(ids) == sorted(c.case_id for c in cases)
