@@ -369,6 +369,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         settings=day,
         tiles=settings.tiles,
         default_time_limit_s=settings.time_limit_s,
+        scheduler=settings.scheduler,
+        osm_path=settings.osm,
     )
     services = Services(
         settings=settings,

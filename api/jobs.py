@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from api import service
+from api import partitions, service
 from api.db import CaseRow, Database, PlanJob, PlanPage, TeamRow, utcnow
 from api.errors import InputFileError
 from api.files import parse_cases, parse_teams
@@ -49,6 +49,9 @@ class PlanningEnv:
     settings: DaySettings
     tiles: str
     default_time_limit_s: float
+    # With a Dask scheduler (DOORSTEP_SCHEDULER) each job's branches are planned on that cluster.
+    scheduler: str | None = None
+    osm_path: Path | None = None
 
 
 class JobRunner:
@@ -227,9 +230,24 @@ def execute(
     teams = service.build_teams(specs, region, Path("stored teams"))
     time_limit = float(request.get("time_limit_s") or env.default_time_limit_s)
     if cases:
-        run = service.plan_day(
-            cases, teams, region, date, env.settings, time_limit, request.get("seed"), progress=progress
-        )
+        if env.scheduler is not None and env.osm_path is not None:
+            tasks = partitions.split_by_branch(
+                cases, teams, osm_path=env.osm_path, cache_dir=None, date=date, settings=env.settings,
+                time_limit_s=time_limit, seed=request.get("seed"), country=env.settings.country,
+            )  # fmt: skip
+            results = partitions.run_partitions(
+                tasks, scheduler=env.scheduler, done=lambda r, n, total: progress(f"branch {n}/{total}", n / total)
+            )
+            failed = [r for r in results if r.run is None]
+            if failed:
+                names = "; ".join(f"{r.branch or '(default)'}: {r.error}" for r in failed)
+                msg = f"{len(failed)} branch(es) could not be planned: {names}"
+                raise RoutingError(msg)
+            run = partitions.merge_partitions(results, cases, teams, date, env.settings.timezone)
+        else:
+            run = service.plan_day(
+                cases, teams, region, date, env.settings, time_limit, request.get("seed"), progress=progress
+            )
         if run.violations:
             names = "; ".join(f"{v.code}: {v.message}" for v in run.violations[:20])
             msg = f"the plan breaks {len(run.violations)} rule(s): {names}"

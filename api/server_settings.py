@@ -24,6 +24,11 @@ ENV_TABLE: tuple[tuple[str, str, str], ...] = (
     ("DOORSTEP_PUBLIC_URL", "origin officers' phones reach the server at (officer links)", "`http://HOST:PORT`"),
     ("DOORSTEP_SECRET", "key that signs officer links and sessions (≥ 32 characters)", "random, kept in the data dir"),
     ("DOORSTEP_WORKERS", "planning jobs run at the same time", "`1`"),
+    (
+        "DOORSTEP_SCHEDULER",
+        "Dask scheduler (`tcp://HOST:8786`): each job's branches are planned on that cluster (docs/SCALING.md)",
+        "none (the job plans in the server)",
+    ),
     ("DOORSTEP_JOB_ATTEMPTS", "runs a job gets when restarts interrupt it, then it fails", "`2`"),
     ("DOORSTEP_TIME_LIMIT", "default solver budget of a plan job, seconds", "`10`"),
     ("DOORSTEP_MAX_TIME_LIMIT", "largest `time_limit_s` a client may ask for", "`300`"),
@@ -60,6 +65,7 @@ class ServerSettings:
     tz: str | None = None
     country: str | None = None
     lang: str = "en"
+    scheduler: str | None = None
 
     @classmethod
     def from_env(
@@ -111,7 +117,17 @@ class ServerSettings:
             tz=env.get("DOORSTEP_TZ") or None,
             country=env.get("DOORSTEP_COUNTRY") or None,
             lang=env.get("DOORSTEP_LANG") or "en",
+            scheduler=_scheduler(env.get("DOORSTEP_SCHEDULER")),
         )
+
+
+def _scheduler(text: str | None) -> str | None:
+    if not text:
+        return None
+    if not text.startswith(("tcp://", "tls://", "inproc://")):
+        msg = f"DOORSTEP_SCHEDULER: a Dask scheduler address such as tcp://host:8786, got {text!r}"
+        raise ConfigurationError(msg)
+    return text
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -38,6 +38,7 @@ def test_readme_documents_every_server_setting() -> None:
         ({"DOORSTEP_WORKERS": "0"}, "DOORSTEP_WORKERS"),  # below the minimum of 1
         ({"DOORSTEP_WORKERS": "two"}, "whole number"),  # not a number
         ({"DOORSTEP_DB": "mysql://x"}, "DOORSTEP_DB"),  # unsupported database
+        ({"DOORSTEP_SCHEDULER": "localhost:8786"}, "DOORSTEP_SCHEDULER"),  # not a scheduler address
         ({"DOORSTEP_SECRET": "short"}, "32 characters"),  # a guessable signing key
         ({"DOORSTEP_TILES": "http://tiles.example/{z}/{x}/{y}.png"}, "DOORSTEP_TILES"),  # plain http tiles
         ({"DOORSTEP_RATE_LIMIT": "-1"}, "DOORSTEP_RATE_LIMIT"),  # negative rate
