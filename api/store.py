@@ -42,6 +42,7 @@ from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundE
 from api.files import parse_cases, parse_teams
 from api.schemas import OutcomeIn
 from api.security import ROLES, OfficerClaims, Signer, hash_key, key_id_of, key_matches, link_expiry, make_api_key
+from geo.corrections import MAX_GPS_ACCURACY_M
 from geo.crs import gcj02_to_wgs84
 from geo.types import Location
 from routing.errors import RoutingError
@@ -53,8 +54,8 @@ log = logging.getLogger("doorstep.store")
 # Results that prove someone was at home, and the one that proves nobody was (DESIGN.md §4 "Presence").
 AT_HOME = frozenset({"met", "refused", "promise_to_pay", "appointment_made"})
 NOT_HOME = frozenset({"not_home"})
-# A GPS fix this good, taken while meeting the customer, corrects where the case is.
-FIX_ACCURACY_M = 50.0
+# A GPS fix taken while meeting the customer moves the case when accurate to 30 m or better (geo.corrections).
+FIX_ACCURACY_M = MAX_GPS_ACCURACY_M
 REFUSAL_COOLDOWN_DAYS = 7
 PRIOR_STRENGTH = 4.0
 PLANNABLE_STATES = ("open", "planned")
