@@ -18,8 +18,7 @@ from rich.table import Table
 
 from api import geocode_cmd, partitions, service
 from api.errors import ConfigurationError, DoorstepError, exit_code
-from api.files import read_outcomes
-from api.history import learn_presence
+from api.history import learn_presence, read_outcomes
 from api.settings import (
     DaySettings,
     legal_window,

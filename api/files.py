@@ -7,7 +7,6 @@ and all problems of a file are collected before failing, so a supervisor fixes t
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import math
@@ -18,7 +17,7 @@ from typing import Any
 
 from api.errors import InputFileError, RowProblem
 from geo.types import Location
-from routing.model import OUTCOME_RESULTS, SEGMENTS, Break, Case, Outcome, TimeWindow
+from routing.model import SEGMENTS, Break, Case, TimeWindow
 from routing.priority import derive_priority
 
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -321,47 +320,3 @@ def _lunch(row: _Row) -> Break | None:
         )
         return None
     return Break(TimeWindow(start, end), round(minutes * 60))
-
-
-def read_outcomes(path: Path) -> list[Outcome]:
-    """Past visit outcomes (CONTRACTS.md outcome CSV/JSON, for ``--history``); ``InputFileError`` lists bad rows.
-
-    Only the fields the planner uses are required: ``client_id``, ``case_id``, ``visited_at`` (ISO 8601 with its
-    offset) and ``result``; ``team_id`` and ``officer_id`` default to empty text.
-    """
-    records = read_records(path)
-    problems: list[RowProblem] = []
-    outcomes: list[Outcome] = []
-    for i, record in enumerate(records, start=1):
-        row = _Row(record, i, problems)
-        before = len(problems)
-        client_id = row.text("client_id", required=True)
-        case_id = row.text("case_id", required=True)
-        result = row.text("result", required=True)
-        if result is not None and result not in OUTCOME_RESULTS:
-            row.problem("result", f"unknown result {result!r}; one of {', '.join(OUTCOME_RESULTS)}")
-        stamp = row.text("visited_at", required=True)
-        visited_at = None
-        if stamp is not None:
-            try:
-                visited_at = dt.datetime.fromisoformat(stamp)
-            except ValueError:
-                row.problem("visited_at", f"not an ISO 8601 time: {stamp!r}")
-            if visited_at is not None and visited_at.tzinfo is None:
-                row.problem("visited_at", f"{stamp!r} has no UTC offset")
-        if len(problems) > before or client_id is None or case_id is None or result is None or visited_at is None:
-            continue
-        outcomes.append(
-            Outcome(
-                client_id=client_id,
-                case_id=case_id,
-                team_id=row.text("team_id") or "",
-                officer_id=row.text("officer_id") or "",
-                visited_at=visited_at,
-                result=result,
-                plan_id=row.text("plan_id"),
-            )
-        )
-    if problems:
-        raise InputFileError(path, problems)
-    return outcomes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from maps.errors import MapError
 
-__all__ = ["PdfError", "chromium_path", "print_pdf"]
+__all__ = ["CHROMIUM_FLAGS", "PdfError", "chromium_path", "print_pdf"]
 
 # The flags every headless run uses: no sandbox (we run as a service user or root in CI), no GPU, and no
 # calls home of any kind.

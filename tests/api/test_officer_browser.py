@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
 from api.db import OutcomeRow
+from maps.pdf import CHROMIUM_FLAGS
 from tests.api.conftest import Api, seed_cases, team_body, wait_for
 
 PLAN_DATE = "2026-12-02"
@@ -53,8 +54,7 @@ def phone() -> Iterator[webdriver.Chrome]:
         pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"):  # fmt: skip
+    for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(driver_path))

@@ -26,7 +26,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from maps import render_overview, render_route_sheet, render_team_map, write_assets
-from maps.pdf import print_pdf
+from maps.pdf import CHROMIUM_FLAGS, print_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADS = 7
@@ -73,8 +73,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     options = webdriver.ChromeOptions()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"):  # fmt: skip
+    for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     driver.execute_cdp_cmd(
