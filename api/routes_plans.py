@@ -6,7 +6,7 @@ import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
@@ -15,10 +15,12 @@ from api import store
 from api.app_pages import html_page, route_sheet
 from api.auth import idempotent, request_id, require, services
 from api.db import CaseRow, PlanJob, PlanPage, TeamRow, utcnow
-from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, with_status
+from api.errors import ApiError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, with_status
 from api.replan import replan_team
+from api.sheet_pdf import sheet_pdf
 from api.schemas import PlanAccepted, PlanRequest, PlanStatus, ReplanRequest, json_errors
 from api.store import Principal
+from maps.pdf import PdfError
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 PlanId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -190,8 +192,18 @@ def team_map(plan_id: PlanId, team_id: TeamId, request: Request, principal: Supe
 @router.get(
     "/{plan_id}/teams/{team_id}/sheet",
     response_class=HTMLResponse,
-    responses=_HTML,
-    summary="Printable route sheet",
+    responses={
+        **_HTML,
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "the sheet: HTML, or with ?format=pdf an A4 PDF printed by headless Chromium",
+        },
+        **json_errors(503),
+    },
+    summary="Printable route sheet (HTML, or PDF with ?format=pdf)",
 )
 def sheet(
     plan_id: PlanId,
@@ -199,7 +211,7 @@ def sheet(
     request: Request,
     principal: Supervisor,
     format: Annotated[Literal["html", "pdf"], Query()] = "html",
-) -> HTMLResponse:
+) -> Response:
     svc = services(request)
     job = store.done_plan(svc.db, plan_id)
     assert job.result is not None
@@ -207,11 +219,27 @@ def sheet(
     if team is None:
         msg = f"plan {plan_id} has no team {team_id!r}"
         raise NotFoundError(msg)
-    if format == "pdf":
-        msg = "PDF route sheets are not available in this build; print the HTML sheet"
-        raise with_status(ConflictError(msg, code="pdf_unavailable"), 406)
     svc.audit.log(principal.actor, "read", "sheet", f"{plan_id}/{team_id}", request_id(request))
+    if format == "pdf":
+        return _sheet_pdf(svc.db, job.result, team, svc.day.lang)
     return html_page(route_sheet(job.result, team), "", "none")
+
+
+def _sheet_pdf(db: Any, plan: dict[str, Any], team: dict[str, Any], lang: str) -> Response:
+    """The route sheet printed by headless Chromium; 503 when the server cannot print (no Chromium)."""
+    ids = [stop["case_id"] for stop in team["stops"]]
+    with db.read() as s:
+        facts = {
+            row.case_id: (row.customer_id, row.record.get("address"))
+            for row in s.scalars(select(CaseRow).where(CaseRow.case_id.in_(ids)))
+        }
+    try:
+        pdf = sheet_pdf(plan, team, facts, lang=lang)
+    except PdfError as err:
+        raise with_status(ApiError(str(err), code="pdf_unavailable"), 503) from err
+    name = f"sheet-{plan['plan_id']}-{team['team_id']}.pdf"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return Response(pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{safe}"'})
 
 
 @router.post(

@@ -207,7 +207,10 @@ def test_pages_carry_a_self_only_csp_and_audit_reads(api: Api, planned: dict[str
             assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-eval" not in csp
             assert r.headers["x-content-type-options"] == "nosniff"
         assert c.get(f"/v1/plans/{plan}/teams/NOPE/map").status_code == 404
-        assert c.get(f"/v1/plans/{plan}/teams/T1/sheet?format=pdf").status_code == 406
+        pdf = c.get(f"/v1/plans/{plan}/teams/T1/sheet?format=pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
+        assert c.get(f"/v1/plans/{plan}/teams/T1/sheet?format=docx").status_code == 422
 
     def audited() -> bool:
         with api.db.read() as s:
