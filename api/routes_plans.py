@@ -17,8 +17,8 @@ from api.auth import idempotent, request_id, require, services
 from api.db import CaseRow, PlanJob, PlanPage, TeamRow, utcnow
 from api.errors import ApiError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, with_status
 from api.replan import replan_team
-from api.sheet_pdf import sheet_pdf
 from api.schemas import PlanAccepted, PlanRequest, PlanStatus, ReplanRequest, json_errors
+from api.sheet_pdf import sheet_pdf
 from api.store import Principal
 from maps.pdf import PdfError
 
