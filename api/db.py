@@ -113,6 +113,8 @@ class PlanJob(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approval: Mapped[str] = mapped_column(String(16), default="draft")
+    # A supervisor's edits (PATCH /v1/plans/{plan_id}), one entry per accepted request: they stay in force.
+    edits: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str | None] = mapped_column(String(64))

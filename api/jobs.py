@@ -184,6 +184,34 @@ _HELD_MESSAGE = {
 }
 
 
+def held_reason(row: CaseRow, date: dt.date) -> Dropped | None:
+    """Why the store holds a case back from planning on ``date`` (closed, cooling down, ...), or ``None``."""
+    state = row.state
+    if state in ("cooldown", "suspended") and (row.state_until is None or row.state_until <= date):
+        state = "open"
+    if state in _HELD or state == "closed":
+        message = _HELD_MESSAGE[state].format(until=row.state_until)
+        return Dropped(row.case_id, _HELD.get(state, "closed"), message)
+    return None
+
+
+def case_records(rows: Sequence[CaseRow], date: dt.date) -> tuple[list[dict[str, Any]], list[Dropped]]:
+    """The stored cases as planner input (an officer's GPS fix replaces the point), and those held back."""
+    records: list[dict[str, Any]] = []
+    held: list[Dropped] = []
+    for row in rows:
+        reason = held_reason(row, date)
+        if reason is not None:
+            held.append(reason)
+            continue
+        record = dict(row.record)
+        record["state"] = "open"
+        if row.fix_lat is not None and row.fix_lon is not None:
+            record["lat"], record["lon"] = row.fix_lat, row.fix_lon
+        records.append(record)
+    return records, held
+
+
 def execute(
     db: Database, env: PlanningEnv, plan_id: str, request: dict[str, Any], progress: service.Progress
 ) -> tuple[dict[str, Any], list[PlanPage]]:
@@ -203,21 +231,7 @@ def execute(
     if not team_records:
         msg = "no teams to plan: PUT /v1/teams/{team_id} first"
         raise ValueError(msg)
-    records: list[dict[str, Any]] = []
-    held: list[Dropped] = []
-    for row in case_rows:
-        state = row.state
-        if state in ("cooldown", "suspended") and (row.state_until is None or row.state_until <= date):
-            state = "open"
-        if state in _HELD or state == "closed":
-            message = _HELD_MESSAGE[state].format(until=row.state_until)
-            held.append(Dropped(row.case_id, _HELD.get(state, "closed"), message))
-            continue
-        record = dict(row.record)
-        record["state"] = "open"
-        if row.fix_lat is not None and row.fix_lon is not None:
-            record["lat"], record["lon"] = row.fix_lat, row.fix_lon
-        records.append(record)
+    records, held = case_records(case_rows, date)
     cases, problems = parse_cases(records)
     if problems:
         raise InputFileError(Path("stored cases"), problems)

@@ -1,12 +1,15 @@
-"""plan.json (CONTRACTS.md) from a ``Plan``: wall-clock seconds become ISO 8601 times with the zone's offset."""
+"""plan.json (CONTRACTS.md) from a ``Plan`` and back: wall-clock seconds become ISO 8601 times with the zone's
+offset."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from routing.model import Plan, Slot, TeamDay, Visit
+from geo.types import Location
+from routing.model import Dropped, Plan, Slot, SolverInfo, Team, TeamDay, TimeWindow, Unresolved, Visit
 
 
 def iso_time(date: dt.date, seconds: int, zone: ZoneInfo) -> str:
@@ -92,3 +95,70 @@ def _stop(v: Visit, t: Any) -> dict[str, Any]:
 
 def _slot(slot: Slot, t: Any) -> dict[str, Any]:
     return {"kind": slot.kind, "start": t(slot.window.start), "end": t(slot.window.end)}
+
+
+def clock_of(iso: str, date: dt.date, zone: ZoneInfo) -> int:
+    """Seconds since midnight of ``date`` (wall clock in ``zone``) for an ISO 8601 time: ``iso_time``'s inverse."""
+    local = dt.datetime.fromisoformat(iso).astimezone(zone)
+    return (local.date() - date).days * 86400 + local.hour * 3600 + local.minute * 60 + local.second
+
+
+def plan_from_dict(data: dict[str, Any], teams: Mapping[str, Team], customers: Mapping[str, str]) -> Plan:
+    """A ``Plan`` from its plan.json form (``plan_to_dict``'s inverse), e.g. to re-check a stored plan.
+
+    ``teams`` gives each route's team (plan.json does not carry shifts and breaks); ``customers`` maps case ids
+    to customer ids (the case id stands in where it is missing).
+    """
+    zone = ZoneInfo(data["timezone"])
+    date = dt.date.fromisoformat(data["date"])
+
+    def t(iso: str) -> int:
+        return clock_of(iso, date, zone)
+
+    routes = []
+    for entry in data["teams"]:
+        visits = tuple(
+            Visit(
+                seq=int(s["seq"]),
+                case_id=s["case_id"],
+                customer_id=customers.get(s["case_id"], s["case_id"]),
+                address_kind=s["address_kind"],
+                location=Location(s["lat"], s["lon"]),
+                arrival=t(s["arrival"]),
+                wait_s=int(s["wait_s"]),
+                service_start=t(s["service_start"]),
+                departure=t(s["departure"]),
+                slot=Slot(
+                    s["slot"]["kind"], TimeWindow(t(s["slot"]["start"]), t(s["slot"]["end"])), float(s["p_home"])
+                ),
+                value=float(s["value"]),
+                travel_s_from_previous=int(s["travel_s_from_previous"]),
+            )
+            for s in entry["stops"]
+        )
+        brk = entry.get("break")
+        routes.append(
+            TeamDay(
+                team=teams[entry["team_id"]],
+                start_time=t(entry["start"]["time"]),
+                end_time=t(entry["end"]["time"]),
+                visits=visits,
+                travel_s=int(entry["travel_s"]),
+                distance_m=float(entry["distance_m"]),
+                break_start=t(brk["start"]) if brk else None,
+                break_after_seq=brk.get("after_seq") if brk else None,
+                revision=int(entry.get("revision", 1)),
+            )
+        )
+    summary = data["summary"]
+    return Plan(
+        plan_id=data["plan_id"],
+        date=date,
+        timezone=data["timezone"],
+        routes=tuple(routes),
+        dropped=tuple(Dropped(d["case_id"], d["code"], d["message"]) for d in data["dropped"]),
+        unresolved=tuple(Unresolved(u["case_id"], u["address"], u["code"], u["message"]) for u in data["unresolved"]),
+        solver=SolverInfo(summary["solver"]["engine"], summary["solver"]["status"], float(summary["solver"]["time_s"])),
+        cases=int(summary["cases"]),
+        expected_value=float(summary["expected_value"]),
+    )

@@ -15,9 +15,10 @@ from api import store
 from api.app_pages import html_page, route_sheet
 from api.auth import idempotent, request_id, require, services
 from api.db import CaseRow, PlanJob, PlanPage, TeamRow, utcnow
+from api.edits import edit_plan
 from api.errors import ApiError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, with_status
 from api.replan import replan_team
-from api.schemas import PlanAccepted, PlanRequest, PlanStatus, ReplanRequest, json_errors
+from api.schemas import PlanAccepted, PlanEdits, PlanRequest, PlanStatus, ReplanRequest, json_errors
 from api.sheet_pdf import sheet_pdf
 from api.store import Principal
 from maps.pdf import PdfError
@@ -153,6 +154,50 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: Supervisor) -> dic
         s.execute(update(PlanJob).where(PlanJob.plan_id == plan_id).values(cancel_requested=True))
     svc.audit.log(principal.actor, "cancel", "plan", plan_id, request_id(request))
     return _status(store.get_plan(svc.db, plan_id))
+
+
+@router.patch(
+    "/{plan_id}",
+    summary="Edit a draft plan (pin, move, add, remove); the day is re-optimised around the edits",
+    responses={
+        200: {
+            "description": "plan.json re-optimised around the edits, re-checked; ``revision`` + 1 and the ``edits``"
+            " in force (pins, added, removed), which stay in force in later edits",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {
+                        "plan_id": "3f2a9c1e0b7d",
+                        "revision": 2,
+                        "edits": {"pins": {"C17": "T2", "C21": "T1"}, "added": ["C99"], "removed": ["C5"]},
+                        "teams": ["…"],
+                        "dropped": [
+                            {"case_id": "C5", "code": "removed", "message": "removed from the plan by a supervisor"}
+                        ],
+                    },
+                }
+            },
+        },
+        **json_errors(404, 409, 422),
+    },
+)
+def patch_plan(plan_id: PlanId, body: PlanEdits, request: Request, principal: Supervisor) -> JSONResponse:
+    """Edits apply in order, each checked against the plan as the edits before it left it: ``pin`` (only that
+    team may visit the case, and the plan must visit it), ``move`` (a planned stop to another team, tried at
+    ``position``; pinned there from now on), ``add`` (a stored case joins the plan and must be visited, by
+    ``team_id`` when given), ``remove`` (a stop leaves the plan: ``dropped`` with code ``removed``). Synchronous:
+    the search starts from the current routes and runs about a second.
+
+    Errors: 409 ``plan_not_draft`` (approved plans cannot be edited), ``plan_not_done``, ``revision_conflict``
+    (``expected_revision`` is stale), ``edit_infeasible`` (no allowed team can make a required visit; the plan
+    is unchanged); 422 ``invalid_edit`` with one ``{index, field, error}`` per bad edit.
+    """
+    svc = services(request)
+    result = edit_plan(svc.db, svc.runner.env, plan_id, body, principal.actor)
+    for team in result["teams"]:
+        svc.pages.drop((plan_id, team["team_id"]))
+    svc.audit.log(principal.actor, "edit", "plan", plan_id, request_id(request))
+    return JSONResponse(result)
 
 
 @router.post("/{plan_id}/approve", response_model=PlanStatus, summary="Approve a draft plan (officer links work then)")

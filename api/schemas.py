@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -213,6 +213,83 @@ class PlanStatus(BaseModel):
     finished_at: dt.datetime | None = None
     summary: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+
+
+class PinEdit(BaseModel):
+    """Only ``team_id`` may visit the case, and the plan must visit it (kept in later edits)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"op": "pin", "case_id": "C17", "team_id": "T2"}]}
+    )
+
+    op: Literal["pin"]
+    case_id: str = Id
+    team_id: str = Id
+
+
+class MoveEdit(BaseModel):
+    """A planned stop goes to ``team_id`` (pinned there from now on), tried at ``position`` (1-based) of that
+    team's route when given; the re-optimisation may still change the order within the route."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"op": "move", "case_id": "C17", "team_id": "T2", "position": 3}]},
+    )
+
+    op: Literal["move"]
+    case_id: str = Id
+    team_id: str = Id
+    position: int | None = Field(None, ge=1, le=10_000)
+
+
+class AddEdit(BaseModel):
+    """A stored case joins the plan and must be visited, by ``team_id`` when given (then pinned there)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"op": "add", "case_id": "C99"}]})
+
+    op: Literal["add"]
+    case_id: str = Id
+    team_id: str | None = Field(None, min_length=1, max_length=200)
+
+
+class RemoveEdit(BaseModel):
+    """A planned stop leaves the plan (``dropped`` with code ``removed``) and stays out until added again."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"op": "remove", "case_id": "C5"}]})
+
+    op: Literal["remove"]
+    case_id: str = Id
+
+
+PlanEdit = Annotated[PinEdit | MoveEdit | AddEdit | RemoveEdit, Field(discriminator="op")]
+
+
+class PlanEdits(BaseModel):
+    """A supervisor's edits of a draft plan, applied in order; the plan is then re-optimised around them.
+
+    ``expected_revision`` (optional) is the plan revision the edits were made against: when another edit got
+    there first the request answers 409 instead of editing a plan the sender has not seen.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "edits": [
+                        {"op": "pin", "case_id": "C17", "team_id": "T2"},
+                        {"op": "move", "case_id": "C21", "team_id": "T1", "position": 2},
+                        {"op": "add", "case_id": "C99", "team_id": "T3"},
+                        {"op": "remove", "case_id": "C5"},
+                    ],
+                    "expected_revision": 1,
+                }
+            ]
+        },
+    )
+
+    edits: list[PlanEdit] = Field(min_length=1, max_length=500)
+    expected_revision: int | None = Field(None, ge=1)
 
 
 class OutcomeIn(BaseModel):

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -196,6 +196,9 @@ def plan_day(
     history: Sequence[Outcome] = (),
     rules: VisitRules | None = None,
     solver_workers: int | None = None,
+    initial: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+    pins: Mapping[str, str] | None = None,
+    required: Collection[str] = (),
 ) -> PlanRun:
     """Plan one day: locate cases, build candidates, solve, add road geometry, and re-check the result.
 
@@ -205,8 +208,14 @@ def plan_day(
     ``history`` (past outcomes) feeds the visit caps and the cool-down after a refusal (``rules``, default
     ``VisitRules()``): customers over a cap or in a cool-down are dropped before solving, and a customer with
     more open cases than visits left today gets a cap inside the solver.
+
+    A supervisor's edits (``api.edits``) come as ``initial`` (team id -> (case id, planned service start) in
+    order: the routes the search starts from), ``pins`` (case id -> the only team that may visit it) and
+    ``required`` (case ids the plan must visit; see ``Candidate.required``).
     """
     rules = rules or VisitRules()
+    if pins:
+        cases = [dataclasses.replace(c, pin_team=pins[c.case_id]) if c.case_id in pins else c for c in cases]
     presence = presence or PresencePrior.load_default()
     progress("geocoding", 0.0)
     located, unresolved = locate_cases(cases, region)
@@ -250,6 +259,9 @@ def plan_day(
         policy,
     )
     dropped = [*dropped, *held_back]
+    if required:
+        must = set(required)
+        candidates = [dataclasses.replace(c, required=True) if c.case_id in must else c for c in candidates]
 
     progress("solving", 0.4)
     if candidates:
@@ -265,6 +277,7 @@ def plan_day(
                 seed=seed,
                 hourly_factors={p: f.hourly for p, f in (settings.rush or rush_hours()).items()},
                 customer_caps=caps,
+                initial=None if initial is None else tuple(tuple(initial.get(t.team_id, ())) for t in teams),
             ),
             workers=solver_workers,
         )

@@ -165,13 +165,25 @@ def solve_decomposed(
     are the territories around the teams' start points, each warm-started from its share of the first plan.
     The better of the first plan and the searched one is returned, so search never makes the day worse. The
     budget covers everything.
+
+    With ``problem.initial`` (the current plan's routes, e.g. when a supervisor edits a plan) the search
+    starts from those routes instead of a first plan, and they fix the parts.
     """
     started = time.perf_counter()
-    first = first_plan(problem)
-    first_s = time.perf_counter() - started
     index = {c.case_id: i for i, c in enumerate(problem.candidates)}
-    fixed = {index[v.case_id]: t for t, route in enumerate(first.routes) for v in route.visits}
-    initial = tuple(tuple((v.case_id, v.service_start) for v in route.visits) for route in first.routes)
+    first: SolveOutput | None = None
+    if problem.initial is None:
+        first = first_plan(problem)
+        initial = tuple(tuple((v.case_id, v.service_start) for v in route.visits) for route in first.routes)
+    else:
+        initial = problem.initial
+    first_s = time.perf_counter() - started
+    fixed = {
+        index[cid]: t
+        for t, route in enumerate(initial)
+        for cid, _ in route
+        if cid in index and t in problem.candidates[index[cid]].allowed_teams
+    }
     parts = partition(problem, max_part_copies, fixed)
     if len(parts) == 1:
         left = max(0.1, problem.time_limit_s - (time.perf_counter() - started))
@@ -212,7 +224,9 @@ def plan_score(out: SolveOutput) -> float:
     return value - TRAVEL_VALUE_PER_HOUR * sum(r.travel_s for r in out.routes) / 3600.0
 
 
-def _better(first: SolveOutput, searched: SolveOutput, first_s: float, total_s: float) -> SolveOutput:
+def _better(first: SolveOutput | None, searched: SolveOutput, first_s: float, total_s: float) -> SolveOutput:
+    if first is None:
+        return dataclasses.replace(searched, time_s=total_s)
     best = searched if plan_score(searched) >= plan_score(first) else first
     status = best.status if best is searched else f"construction (search: {searched.status})"
     return dataclasses.replace(best, status=status, time_s=total_s, first_solution_s=first_s)

@@ -78,6 +78,8 @@ DROP_CODES = (
     "closed",
     # The branch's partition failed on every attempt (see api/partitions.py); the message has the error.
     "partition_failed",
+    # A supervisor took the case out of the plan (PATCH /v1/plans/{plan_id}, a ``remove`` edit).
+    "removed",
 )
 
 

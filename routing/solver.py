@@ -32,6 +32,9 @@ TRAVEL_VALUE_PER_HOUR = 6.0
 # One cost unit is one second of driving, so one value point (a priority point times a probability) is worth
 # VALUE_SCALE units: fine enough that rounding never flips a decision, far below 2**62 in total.
 VALUE_SCALE = round(3600 / TRAVEL_VALUE_PER_HOUR)
+# Skipping a required visit costs this many units: above any day's travel and value (a value point is
+# VALUE_SCALE units, a case at most 100 points), far below 2**62 even with thousands of required visits.
+REQUIRED_PENALTY = 10**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class Candidate:
     allowed_teams: tuple[int, ...]
     address_kind: str = "home"
     alternatives: tuple[Alternative, ...] = ()
+    required: bool = False
+    """A supervisor's edit demands the visit (a pin, a move or an add): skipping it costs ``REQUIRED_PENALTY``,
+    so the search drops it only when no allowed team can make it at all."""
 
     def places(self) -> tuple[Candidate | Alternative, ...]:
         """The case's own address first, then its alternatives."""
@@ -357,7 +363,7 @@ class _Model:
             ]
             # The arc cost charges a visit its service seconds; the penalty carries them too, so only travel
             # and the slot regret weigh against the value of the visit.
-            penalty = max(1, int(self.penalty[ci]) + cand.service_s)
+            penalty = REQUIRED_PENALTY if cand.required else max(1, int(self.penalty[ci]) + cand.service_s)
             self.routing.AddDisjunction(indices, penalty, 1)
             if len(cand.allowed_teams) < n_teams:
                 for index in indices:
@@ -451,6 +457,9 @@ class _Model:
         """The ``initial`` routes as an assignment: each case on the copy whose window holds its planned start.
 
         Cases no longer plannable are skipped; ``None`` when OR-Tools rejects what is left.
+        When OR-Tools rejects the routes as given (a supervisor moved a stop where it cannot be on time), each
+        route keeps, in order, the visits that still fit its team's day, and the search places the others.
+        A case whose planned start falls in none of its copies (an edit moved it) takes the nearest copy.
         """
         initial = self.problem.initial
         assert initial is not None
@@ -462,14 +471,63 @@ class _Model:
         for v in range(len(self.problem.teams)):
             route: list[int] = []
             for case_id, planned in initial[v] if v < len(initial) else ():
-                options = copies_of.get(case_id, [])
-                inside = [k for k in options if self.copies[k].window.contains(planned)]
-                if case_id in used or not inside:
+                options = [
+                    k
+                    for k in copies_of.get(case_id, [])
+                    if v in self.problem.candidates[self.copies[k].candidate].allowed_teams
+                ]
+                if case_id in used or not options:
                     continue
-                route.append(max(inside, key=lambda k: self.copies[k].slot.p_home))
+                inside = [k for k in options if self.copies[k].window.contains(planned)]
+                if inside:
+                    route.append(max(inside, key=lambda k: self.copies[k].slot.p_home))
+                else:
+                    route.append(
+                        min(
+                            options,
+                            key=lambda k: (_distance(self.copies[k].window, planned), -self.copies[k].slot.p_home),
+                        )
+                    )
                 used.add(case_id)
             routes.append(route)
-        return self.assignment_from_copies(routes)
+        start = self.assignment_from_copies(routes)
+        if start is None:
+            start = self.assignment_from_copies([self._fitting(v, route) for v, route in enumerate(routes)])
+        return start
+
+    def _fitting(self, v: int, route: Sequence[int]) -> list[int]:
+        """The copies of ``route`` that team ``v`` can still make in order: each kept while the day stays on time."""
+        kept: list[int] = []
+        for k in route:
+            if self._route_fits(v, [*kept, k]):
+                kept.append(k)
+        return kept
+
+    def _route_fits(self, v: int, route: Sequence[int]) -> bool:
+        """Whether team ``v`` can visit these copies in this order within their windows, its shift and break."""
+        team = self.problem.teams[v]
+        if team.max_visits is not None and len(route) > team.max_visits:
+            return False
+        travel = np.asarray(self.problem.travel[team.profile])
+        factor = self.node_factor[team.profile]
+        nodes = [self.first_copy_node + k for k in route] + [len(self.problem.teams) + v]
+        rows = [self.problem.team_start_index[v], *(self.copies[k].location_index for k in route)]
+        rows.append(self.problem.team_end_index[v])
+        legs = [
+            math.ceil(float(travel[a, b]) * float(factor[n]))
+            for (a, b), n in zip(itertools.pairwise(rows), nodes, strict=True)
+        ]
+        services = [int(self.service[self.first_copy_node + k]) for k in route]
+        windows = [self.copies[k].window for k in route]
+        if team.lunch is not None:
+            return schedule_with_break(team, team.shift.start, legs, services, windows) is not None
+        clock = team.shift.start
+        for leg, service, window in zip(legs, services, windows, strict=False):
+            start = max(clock + leg, window.start)
+            if start > window.end:
+                return False
+            clock = start + service
+        return clock + legs[-1] <= team.shift.end
 
     def greedy_start(self) -> pywrapcp.Assignment | None:
         """Routes from ``routing.construct`` as an OR-Tools assignment (``None`` if OR-Tools rejects them)."""
@@ -667,6 +725,11 @@ def schedule_with_break(
             starts.append(start)
             clock = start + services[k]
     return best
+
+
+def _distance(window: TimeWindow, t: int) -> int:
+    """Seconds from ``t`` to the nearest moment of ``window`` (0 inside it)."""
+    return max(0, window.start - t, t - window.end)
 
 
 def copy_window(slot_window: TimeWindow, legal: TimeWindow, service_s: int) -> TimeWindow | None:
