@@ -286,16 +286,23 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     order = {c: i for i, c in enumerate(plan_cases)}
     out = [Dropped(c, "removed", "removed from the plan by a supervisor") for c in sorted(removed) if c in rows]
     dropped = sorted([*run.plan.dropped, *held, *out], key=lambda d: (order.get(d.case_id, len(order)), d.case_id))
-    old_revision = {t["team_id"]: int(t.get("revision", 1)) for t in result["teams"]}
+    # A team whose day came back the same keeps its revision (and its pages); the others go up by one.
+    old_teams = {t["team_id"]: t for t in result["teams"]}
+    fresh = {t["team_id"]: t for t in plan_to_dict(run.plan)["teams"]}
+    changed = {t for t in fresh if _day_of(fresh[t]) != _day_of(old_teams[t])}
     plan = dataclasses.replace(
         run.plan,
         plan_id=plan_id,
-        routes=tuple(dataclasses.replace(r, revision=old_revision[r.team.team_id] + 1) for r in run.plan.routes),
+        routes=tuple(
+            dataclasses.replace(r, revision=int(old_teams[r.team.team_id].get("revision", 1)) + 1)
+            for r in run.plan.routes
+        ),
         dropped=tuple(dropped),
         cases=run.plan.cases + len(held) + len(out),
     )
     new = {**plan_to_dict(plan), "revision": revision + 1, "edits": state.to_dict()}
-    pages = render_pages(plan, env, {c.case_id: c.phone for c in cases})
+    new["teams"] = [t if t["team_id"] in changed else old_teams[t["team_id"]] for t in new["teams"]]
+    pages = render_pages(plan, env, {c.case_id: c.phone for c in cases}, teams=changed)
     entry = {
         "revision": revision + 1,
         "at": utcnow().isoformat(),
@@ -305,6 +312,14 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     }
     _store(db, plan_id, revision, new, [*log, entry], pages, removed)
     return new
+
+
+def _day_of(team: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What a team's day is, for telling a changed day from an unchanged one."""
+    brk = team.get("break") or {}
+    return [(s["case_id"], s["address_kind"], s["service_start"], s["slot"]["start"]) for s in team["stops"]] + [
+        (team["start"]["time"], team["end"]["time"], brk.get("start"))
+    ]
 
 
 def _case_rows(s: Any, ids: set[str]) -> dict[str, CaseRow]:

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,8 +284,13 @@ def csp_hashes(page: str) -> str:
     return " ".join(sorted(digests))
 
 
-def render_pages(plan: Plan, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
-    """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons)."""
+def render_pages(
+    plan: Plan, env: PlanningEnv, phones: dict[str, str | None], teams: Collection[str] | None = None
+) -> list[PlanPage]:
+    """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons).
+
+    With ``teams``, only those teams' pages are drawn (the others are unchanged) besides the overview.
+    """
     from maps import render_overview
 
     lang = env.settings.lang
@@ -296,7 +301,8 @@ def render_pages(plan: Plan, env: PlanningEnv, phones: dict[str, str | None]) ->
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )
     for route in plan.routes:
-        pages += render_team_pages(plan, route, env, phones)
+        if teams is None or route.team.team_id in teams:
+            pages += render_team_pages(plan, route, env, phones)
     return pages
 
 

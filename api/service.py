@@ -21,6 +21,7 @@ from api.plan_json import plan_to_dict
 from api.settings import DaySettings, max_snap_m, rush_hours, speed_overrides
 from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
+from geo.network import Leg
 from geo.types import Location
 from routing.candidates import SlotPolicy, build_candidates, relabel_anytime
 from routing.check import Violation, check_plan
@@ -305,7 +306,10 @@ def plan_day(
         status, solve_s, not_worth = "nothing_to_plan", 0.0, []
 
     progress("road geometry", 0.9)
-    routes = tuple(_with_geometry(r, region.networks[r.team.profile]) for r in routes)
+    # The checker asks the road network for the same legs the geometry needs: ask once (the checker stays
+    # independent of the solver, whose travel times come from the matrix).
+    legs = _LegMemo(region)
+    routes = tuple(_with_geometry(r, region.networks[r.team.profile], legs) for r in routes)
     order = {c.case_id: i for i, c in enumerate(cases)}
     all_dropped = sorted([*dropped, *not_worth], key=lambda d: order[d.case_id])
     plan = Plan(
@@ -322,7 +326,7 @@ def plan_day(
     # The checker sees each case where it was placed, so a stop's location is checked too.
     located_by_id = {c.case_id: c for c in located}
     checked_cases = [located_by_id.get(c.case_id, c) for c in cases]
-    violations = check_plan(plan, checked_cases, teams, region.leg_seconds, settings.legal, history=seen, rules=rules)
+    violations = check_plan(plan, checked_cases, teams, legs.seconds, settings.legal, history=seen, rules=rules)
     progress("done", 1.0)
     return PlanRun(plan, list(cases), list(teams), violations, _visited_profiles(plan, located, presence, date))
 
@@ -344,11 +348,28 @@ def _empty_route(team: Team) -> TeamDay:
     return TeamDay(team, team.shift.start, team.shift.start, (), 0, 0.0)
 
 
-def _with_geometry(route: TeamDay, network: RoadNetwork) -> TeamDay:
+class _LegMemo:
+    """The road network's legs of stop sequences, asked once per (profile, sequence) within one run."""
+
+    def __init__(self, region: Region) -> None:
+        self._region = region
+        self._legs: dict[tuple[str, tuple[Location, ...]], list[Leg]] = {}
+
+    def legs(self, profile: str, points: Sequence[Location]) -> list[Leg]:
+        key = (profile, tuple(points))
+        if key not in self._legs:
+            self._legs[key] = self._region.networks[profile].legs(list(points))
+        return self._legs[key]
+
+    def seconds(self, profile: str, points: Sequence[Location]) -> list[float]:
+        return [leg.seconds for leg in self.legs(profile, points)]
+
+
+def _with_geometry(route: TeamDay, network: RoadNetwork, memo: _LegMemo | None = None) -> TeamDay:
     """Add the road path and driven distance of the whole day."""
     team = route.team
     stops = [team.start, *(v.location for v in route.visits), team.end]
-    legs = network.legs(stops)
+    legs = memo.legs(network.profile, stops) if memo is not None else network.legs(stops)
     path: list[Location] = []
     for leg in legs:
         path.extend(leg.points if not path else leg.points[1:])

@@ -490,10 +490,70 @@ class _Model:
                     )
                 used.add(case_id)
             routes.append(route)
+        self._place_required(routes, used)
         start = self.assignment_from_copies(routes)
         if start is None:
             start = self.assignment_from_copies([self._fitting(v, route) for v, route in enumerate(routes)])
         return start
+
+    def _place_required(self, routes: list[list[int]], used: set[str]) -> None:
+        """Put each required case the routes lack where it costs least: the cheapest insertion that keeps the
+        day on time, else in place of one optional stop of one of the nearest allowed teams.
+
+        Local search alone rarely finds room for a must-visit in a full day within an edit's budget.
+        """
+        problem = self.problem
+        copies_of: dict[int, list[int]] = {}
+        for k, copy in enumerate(self.copies):
+            copies_of.setdefault(copy.candidate, []).append(k)
+        for ci, cand in enumerate(problem.candidates):
+            if not cand.required or cand.case_id in used:
+                continue
+            options = copies_of.get(ci, [])
+            best: tuple[float, int, list[int]] | None = None
+            for v in cand.allowed_teams:
+                for trial in self._insertions(routes[v], options):
+                    if self._route_fits(v, trial):
+                        cost = float(self._travel(v, trial) - self._travel(v, routes[v]))
+                        if best is None or cost < best[0]:
+                            best = (cost, v, trial)
+            if best is None:
+                for v in self._nearest_teams(cand, routes, 3):
+                    for drop, k_out in enumerate(routes[v]):
+                        out = problem.candidates[self.copies[k_out].candidate]
+                        if out.required:
+                            continue
+                        rest = routes[v][:drop] + routes[v][drop + 1 :]
+                        lost = VALUE_SCALE * out.value * self.copies[k_out].slot.p_home
+                        for trial in self._insertions(rest, options):
+                            if self._route_fits(v, trial):
+                                cost = lost + float(self._travel(v, trial) - self._travel(v, routes[v]))
+                                if best is None or cost < best[0]:
+                                    best = (cost, v, trial)
+            if best is not None:
+                routes[best[1]] = best[2]
+                used.add(cand.case_id)
+
+    @staticmethod
+    def _insertions(route: Sequence[int], options: Sequence[int]) -> list[list[int]]:
+        return [[*route[:pos], k, *route[pos:]] for k in options for pos in range(len(route) + 1)]
+
+    def _travel(self, v: int, route: Sequence[int]) -> int:
+        travel = np.asarray(self.problem.travel[self.problem.teams[v].profile])
+        rows = [self.problem.team_start_index[v], *(self.copies[k].location_index for k in route)]
+        rows.append(self.problem.team_end_index[v])
+        return int(sum(travel[a, b] for a, b in itertools.pairwise(rows)))
+
+    def _nearest_teams(self, cand: Candidate, routes: Sequence[Sequence[int]], n: int) -> list[int]:
+        """The ``n`` allowed teams whose depot or stops come nearest the case."""
+        row = cand.location_index
+
+        def reach(v: int) -> float:
+            travel = np.asarray(self.problem.travel[self.problem.teams[v].profile])
+            rows = [self.problem.team_start_index[v], *(self.copies[k].location_index for k in routes[v])]
+            return float(travel[rows, row].min())
+
+        return sorted(cand.allowed_teams, key=reach)[:n]
 
     def _fitting(self, v: int, route: Sequence[int]) -> list[int]:
         """The copies of ``route`` that team ``v`` can still make in order: each kept while the day stays on time."""

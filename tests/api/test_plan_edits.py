@@ -92,7 +92,7 @@ def test_edits_reoptimise_keep_every_case_once_and_pass_the_checker(api: Api, se
         assert r.status_code == 200, r.text
         edited = r.json()
         assert c.get(f"/v1/plans/{plan['plan_id']}/result").json() == edited
-    assert edited["revision"] == 2 and all(t["revision"] == 2 for t in edited["teams"])
+    assert edited["revision"] == 2 and all(t["revision"] == 2 for t in edited["teams"])  # all three changed
     assert team_of(edited, pinned) == "E2" and team_of(edited, moved) == "E3" and team_of(edited, "E021") == "E1"
     assert team_of(edited, removed) is None
     assert {"case_id": removed, "code": "removed", "message": "removed from the plan by a supervisor"} in edited[
