@@ -97,6 +97,7 @@ def prepare(
     local = pd.to_datetime(frame["visited_at"], utc=True).dt.tz_convert(timezone)
     frame["hour"] = local.dt.hour
     dates = local.dt.date
+    frame["date"] = dates
     kinds = {d: day_type(d, country) for d in dates.unique()}
     frame["day_type"] = dates.map(kinds)
     frame["district"] = frame[district].fillna("(none)") if district else "(none)"
@@ -176,8 +177,8 @@ def outcome_rates(
         raise AnalyticsError(msg)
     frame = prepared
     if start is not None or end is not None:
-        week_dates = pd.to_datetime(frame["visited_at"], utc=True)
-        day = week_dates.dt.date
+        # Local dates (the deployment's zone), as everywhere else in the product.
+        day = frame["date"]
         keep = np.ones(len(frame), dtype=bool)
         if start is not None:
             keep &= (day >= start).to_numpy()

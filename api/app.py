@@ -325,9 +325,9 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
         },
     )
     _install_handlers(app)
-    from api import routes_cases, routes_ops, routes_outcomes, routes_plans
+    from api import routes_analytics, routes_cases, routes_ops, routes_outcomes, routes_plans
 
-    for module in (routes_cases, routes_plans, routes_outcomes, routes_ops):
+    for module in (routes_cases, routes_plans, routes_outcomes, routes_analytics, routes_ops):
         app.include_router(module.router)
     static_root = Path(str(resources.files("maps").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static_root), name="static")

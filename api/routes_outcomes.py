@@ -1,24 +1,21 @@
-"""Outcomes, presence and analytics."""
+"""Outcomes and presence (analytics: ``api.routes_analytics``)."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import store
 from api.auth import idempotent, request_id, require, services
-from api.errors import BadRequestError
-from api.schemas import AnalyticsOut, OutcomeIn, OutcomeOut, PresenceOut
+from api.schemas import OutcomeIn, OutcomeOut, PresenceOut
 from api.store import Principal
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
-GroupBy = Literal["segment", "hour", "day_type", "overdue_bucket", "team", "branch", "district"]
 
 
 def _plan_stops(request: Request, principal: Principal) -> dict[str, set[str]] | None:
@@ -76,28 +73,3 @@ def presence(
     answer = store.presence_of(svc.db, customer_id, svc.prior)
     svc.audit.log(principal.actor, "read", "presence", customer_id, request_id(request))
     return answer
-
-
-@router.get(
-    "/analytics/outcomes",
-    response_model=AnalyticsOut,
-    response_model_by_alias=True,
-    summary="Contact rates by group, with Wilson 95 % intervals",
-)
-def analytics(
-    request: Request,
-    principal: Annotated[Principal, Depends(require("system", "supervisor"))],
-    group_by: Annotated[
-        Literal["segment", "hour", "day_type", "overdue_bucket", "team", "branch", "district"], Query()
-    ],
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
-    """``district`` is answered by the case's ``branch`` until cases carry a district of their own."""
-    if start is not None and end is not None and end < start:
-        msg = "to must not be before from"
-        raise BadRequestError(msg, [{"field": "query.to", "error": msg}])
-    svc = services(request)
-    key = "branch" if group_by == "district" else group_by
-    groups = store.outcome_rates(svc.db, key, start, end, svc.day.timezone)
-    return {"group_by": group_by, "from": start, "to": end, "groups": groups}

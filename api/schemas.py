@@ -394,13 +394,39 @@ class PresenceOut(BaseModel):
     hours: list[PresenceHour]
 
 
+class Rate(BaseModel):
+    """A proportion with its Wilson 95 % interval; ``null`` rate and bounds when there were no trials."""
+
+    rate: float | None
+    low: float | None
+    high: float | None
+    successes: int
+    trials: int
+
+
+RATE_DESCRIPTION = (
+    "contact: someone opened the door (met, refused, promise_to_pay, appointment_made) per visit; promise_to_pay:"
+    " promises per visit; kept_promise: promises paid by their date (the case closed by the loan system) per"
+    " promise whose date has passed; wrong_address: per visit"
+)
+
+
 class RateGroup(BaseModel):
     group: str
     visits: int
     contacts: int
-    rate: float
-    low: float = Field(description="Wilson 95 % interval, lower bound")
+    rate: float = Field(description="the contact rate (contacts / visits)")
+    low: float = Field(description="Wilson 95 % interval of the contact rate, lower bound")
     high: float
+    rates: dict[Literal["contact", "promise_to_pay", "kept_promise", "wrong_address"], Rate] = Field(
+        default_factory=dict, description=RATE_DESCRIPTION
+    )
+
+
+class TrendWeek(BaseModel):
+    week: str = Field(description="the Monday the week starts on (local date)", examples=["2026-11-30"])
+    visits: int
+    rates: dict[Literal["contact", "promise_to_pay", "kept_promise", "wrong_address"], Rate]
 
 
 class AnalyticsOut(BaseModel):
@@ -408,8 +434,55 @@ class AnalyticsOut(BaseModel):
     from_: dt.date | None = Field(None, alias="from")
     to: dt.date | None = None
     groups: list[RateGroup]
+    trend: list[TrendWeek] = Field(default_factory=list, description="the same rates week by week, oldest first")
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_by": "segment",
+                    "from": "2026-11-01",
+                    "to": "2026-11-30",
+                    "groups": [
+                        {
+                            "group": "retired",
+                            "visits": 120,
+                            "contacts": 66,
+                            "rate": 0.55,
+                            "low": 0.461,
+                            "high": 0.636,
+                            "rates": {
+                                "contact": {"rate": 0.55, "low": 0.461, "high": 0.636, "successes": 66, "trials": 120},
+                                "promise_to_pay": {
+                                    "rate": 0.1,
+                                    "low": 0.058,
+                                    "high": 0.167,
+                                    "successes": 12,
+                                    "trials": 120,
+                                },
+                                "kept_promise": {
+                                    "rate": 0.5,
+                                    "low": 0.237,
+                                    "high": 0.763,
+                                    "successes": 5,
+                                    "trials": 10,
+                                },
+                                "wrong_address": {
+                                    "rate": 0.025,
+                                    "low": 0.009,
+                                    "high": 0.071,
+                                    "successes": 3,
+                                    "trials": 120,
+                                },
+                            },
+                        }
+                    ],
+                    "trend": [],
+                }
+            ]
+        },
+    )
 
 
 class Health(BaseModel):

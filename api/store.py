@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import queue
 import secrets
 import threading
@@ -654,74 +653,6 @@ def presence_of(db: Database, customer_id: str, prior: PresencePrior) -> dict[st
                 }
             )
     return {"customer_id": customer_id, "segment": segment, "hours": hours}
-
-
-GROUPS = ("segment", "hour", "day_type", "overdue_bucket", "team", "branch")
-
-
-def _overdue_bucket(days: Any) -> str:
-    try:
-        d = int(days)
-    except (TypeError, ValueError):
-        return "unknown"
-    for limit, name in ((30, "0-30"), (60, "31-60"), (90, "61-90"), (180, "91-180")):
-        if d <= limit:
-            return name
-    return "181+"
-
-
-def _group_key(group_by: str, outcome: OutcomeRow, record: dict[str, Any]) -> str:
-    if group_by == "segment":
-        return str(record.get("segment") or "unknown")
-    if group_by == "hour":
-        return f"{outcome.hour:02d}"
-    if group_by == "day_type":
-        return outcome.day_type
-    if group_by == "overdue_bucket":
-        return _overdue_bucket(record.get("overdue_days"))
-    if group_by == "team":
-        return outcome.team_id
-    return str(record.get("branch") or "default")
-
-
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a proportion (95 % by default)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def outcome_rates(
-    db: Database, group_by: str, start: dt.date | None, end: dt.date | None, timezone: str
-) -> list[dict[str, Any]]:
-    """Contact rates (at home / visits) per group over [start, end] (plan zone dates), with Wilson intervals."""
-    zone = ZoneInfo(timezone)
-    q = select(OutcomeRow, CaseRow.record).join(CaseRow, CaseRow.case_id == OutcomeRow.case_id)
-    if start is not None:
-        q = q.where(OutcomeRow.visited_at >= dt.datetime.combine(start, dt.time(0), zone).astimezone(dt.UTC))
-    if end is not None:
-        upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
-        q = q.where(OutcomeRow.visited_at < upper)
-    tally: dict[str, list[int]] = {}
-    with db.read() as s:
-        for outcome, record in s.execute(q):
-            key = _group_key(group_by, outcome, record)
-            counts = tally.setdefault(key, [0, 0])
-            if outcome.result in AT_HOME or outcome.result in NOT_HOME:
-                counts[0] += 1
-                counts[1] += int(outcome.result in AT_HOME)
-    groups = []
-    for key in sorted(tally):
-        n, k = tally[key]
-        low, high = wilson(k, n)
-        groups.append(
-            {"group": key, "visits": n, "contacts": k, "rate": round(k / n, 4) if n else 0.0, "low": low, "high": high}
-        )
-    return groups
 
 
 # --- idempotency keys -----------------------------------------------------------------------------------------
