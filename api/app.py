@@ -31,6 +31,7 @@ from api import service
 from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
+from api.outcome_frames import PreparedCache
 from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
@@ -93,6 +94,7 @@ class Services:
     keys: KeyCache
     pages: PageCache
     base_region: service.Region | None
+    analytics: PreparedCache = field(default_factory=PreparedCache)
     regions: dict[tuple[str, ...], service.Region] = field(default_factory=dict)
     region_lock: threading.Lock = field(default_factory=threading.Lock)
 

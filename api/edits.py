@@ -335,7 +335,7 @@ def _check_required(run: service.PlanRun, state: EditState, draft: _Draft, held:
     """409 when a visit an edit requires is not in the re-optimised plan: the edit cannot be honoured."""
     served = {v.case_id: r.team.team_id for r in run.plan.routes for v in r.visits}
     reasons = {d.case_id: d for d in run.plan.dropped} | {u.case_id: u for u in run.plan.unresolved}
-    failed = []
+    failed: list[dict[str, Any]] = []
     for case_id in sorted(state.required - held):
         team = state.pins.get(case_id)
         if case_id in served and (team is None or served[case_id] == team):
@@ -345,7 +345,7 @@ def _check_required(run: service.PlanRun, state: EditState, draft: _Draft, held:
         error = f"case {case_id} does not fit in {where}" + (f": {why.message} ({why.code})" if why else "")
         failed.append({"index": draft.touched.get(case_id), "case_id": case_id, "team_id": team, "error": error})
     if failed:
-        msg = "the edits cannot be honoured, the plan is unchanged: " + "; ".join(f["error"] for f in failed[:5])
+        msg = "the edits cannot be honoured, the plan is unchanged: " + "; ".join(str(f["error"]) for f in failed[:5])
         raise ConflictError(msg, failed, code="edit_infeasible")
 
 

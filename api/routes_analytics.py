@@ -17,7 +17,6 @@ from api import analytics
 from api.app_pages import html_page
 from api.auth import request_id, require, services
 from api.errors import BadRequestError, ConflictError
-from api.outcome_frames import load_frames
 from api.schemas import AnalyticsOut, json_errors
 from api.store import Principal
 
@@ -76,10 +75,7 @@ def _prepared(request: Request, start: dt.date | None, end: dt.date | None) -> p
         msg = "to must not be before from"
         raise BadRequestError(msg, [{"field": "query.to", "error": msg}])
     svc = services(request)
-    outcomes, cases, payments = load_frames(svc.db, start, end, svc.day.timezone)
-    if outcomes.empty:
-        return None
-    return analytics.prepare(outcomes, cases, timezone=svc.day.timezone, country=svc.day.country, payments=payments)
+    return svc.analytics.get(svc.db, start, end, svc.day.timezone, svc.day.country)
 
 
 def rates_answer(
