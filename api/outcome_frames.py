@@ -35,7 +35,8 @@ class _Raw(TypeDecorator[Any]):
 
 def _frame(result: Any, columns: list[str]) -> pd.DataFrame:
     """A frame built column by column (pandas is slow to build one from 100,000 row objects)."""
-    data = list(zip(*result, strict=True))
+    # fetchall: one bulk fetch (iterating a psycopg cursor fetches row by row).
+    data = list(zip(*result.fetchall(), strict=True))
     if not data:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame(dict(zip(columns, data, strict=True)))

@@ -148,3 +148,14 @@ def test_analytics_page_draws_charts_without_scripts(api: Api, outcomes: None) -
     assert "default-src 'self'" in r.headers["content-security-policy"]
     with api.client(api.system) as c:
         assert c.get("/v1/analytics/page").status_code == 403
+
+
+def test_a_new_outcome_shows_in_the_next_answer(api: Api, outcomes: None) -> None:
+    """Answers are cached between queries, but never stale: a new outcome is counted in the next answer."""
+    params = {"group_by": "segment", "from": "2026-11-16", "to": "2026-11-16"}
+    with api.client(api.supervisor) as c:
+        before = c.get("/v1/analytics/outcomes", params=params).json()
+        assert c.get("/v1/analytics/outcomes", params=params).json() == before
+        assert c.post("/v1/outcomes", json=outcome("A003", "2026-11-16T12:00:00-06:00", "met")).status_code == 201
+        after = by_group(c.get("/v1/analytics/outcomes", params=params).json())
+    assert before["groups"] == [] and after["retired"]["visits"] == 1 and after["retired"]["contacts"] == 1
