@@ -350,4 +350,5 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None]) -> 
         f'data-team="{esc(route.team.team_id)}"><label>Officer <select id="ds-officer">{members}</select></label>'
         f'<ol>{"".join(rows)}</ol><p id="ds-queue"></p></div>'
         '<script src="/assets/officer.js" defer></script>'
+        '<script src="/assets/closed-stops.js" defer></script>'
     )

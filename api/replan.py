@@ -14,7 +14,7 @@ from api import service
 from api.db import CaseRow, OutcomeRow, PlanJob, TeamRow
 from api.errors import ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
-from api.jobs import PlanningEnv, render_team_pages
+from api.jobs import PlanningEnv, case_records, render_team_pages
 from api.plan_json import plan_to_dict
 from api.schemas import ReplanRequest
 from geo.types import Location
@@ -68,15 +68,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         raise ConflictError(msg, {"field": "body.now"}, code="wrong_day")
     now_s = local_now.hour * 3600 + local_now.minute * 60 + local_now.second
     kept = [stop for stop in entry["stops"] if stop["case_id"] in visited]
-    records = []
-    for case_id in stop_ids:
-        row = rows.get(case_id)
-        if case_id in visited or row is None:
-            continue
-        record = {**row.record, "state": "open"}
-        if row.fix_lat is not None and row.fix_lon is not None:
-            record["lat"], record["lon"] = row.fix_lat, row.fix_lon
-        records.append(record)
+    # A stop not yet visited whose case was closed (paid) or otherwise held back since the plan is left out.
+    records, held = case_records([rows[c] for c in stop_ids if c not in visited and c in rows], date)
     cases, problems = parse_cases(records)
     if problems:
         raise InputFileError(Path("stored cases"), problems)
@@ -124,7 +117,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         result = dict(job.result)
         result["teams"] = [updated if t["team_id"] == team_id else t for t in result["teams"]]
         known = {d["case_id"] for d in result["dropped"]}
-        result["dropped"] = result["dropped"] + [d for d in new["dropped"] if d["case_id"] not in known]
+        held_out = [{"case_id": d.case_id, "code": d.code, "message": d.message} for d in held]
+        result["dropped"] = result["dropped"] + [d for d in new["dropped"] + held_out if d["case_id"] not in known]
         result["unresolved"] = result["unresolved"] + new["unresolved"]
         result["summary"] = {**result["summary"], "planned": sum(len(t["stops"]) for t in result["teams"])}
         job.result = result

@@ -324,6 +324,48 @@ def revoke(plan_id: PlanId, team_id: TeamId, request: Request, principal: Superv
     return {"plan_id": plan_id, "team_id": team_id, "revoked": count}
 
 
+class ClosedStops(BaseModel):
+    """The team's stops whose case is closed now (paid or withdrawn after the plan was made): skip them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"plan_id": "3f2a9c1e0b7d", "team_id": "T1", "closed": ["C17"]}]}
+    )
+
+    plan_id: str
+    team_id: str
+    closed: list[str]
+
+
+@router.get(
+    "/{plan_id}/teams/{team_id}/closed",
+    response_model=ClosedStops,
+    summary="The team's stops whose case was closed since the plan was made (the officer page polls it)",
+)
+def closed_stops(
+    plan_id: PlanId,
+    team_id: TeamId,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("system", "supervisor", officer=True))],
+) -> dict[str, Any]:
+    """Officer links may ask for their own team only. The officer page flags these stops and disables their
+    buttons; the next re-plan leaves them out (``dropped`` with code ``closed``)."""
+    svc = services(request)
+    claims = principal.claims
+    if claims is not None and (claims.plan_id != plan_id or claims.team_id != team_id):
+        msg = f"this link is for team {claims.team_id} of plan {claims.plan_id}"
+        raise ForbiddenError(msg, code="wrong_team")
+    job = store.done_plan(svc.db, plan_id)
+    assert job.result is not None
+    team = next((t for t in job.result["teams"] if t["team_id"] == team_id), None)
+    if team is None:
+        msg = f"plan {plan_id} has no team {team_id!r}"
+        raise NotFoundError(msg)
+    stops = [stop["case_id"] for stop in team["stops"]]
+    with svc.db.read() as s:
+        closed = set(s.scalars(select(CaseRow.case_id).where(CaseRow.case_id.in_(stops), CaseRow.state == "closed")))
+    return {"plan_id": plan_id, "team_id": team_id, "closed": [c for c in stops if c in closed]}
+
+
 @router.post(
     "/{plan_id}/teams/{team_id}/replan",
     summary="Re-plan the rest of a team's day from its position now (synchronous)",

@@ -1,0 +1,74 @@
+"""The officer page in real headless Chromium flags a stop whose case the loan system closed: on opening, and
+while open when the officer comes back to the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+
+from tests.api.conftest import Api, seed_cases, team_body, wait_for
+from tests.api.test_officer_browser import phone  # noqa: F401  (the phone fixture)
+
+PLAN_DATE = "2026-12-02"
+
+
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """One database is enough: test_closed_cases.py covers both."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def officer(api: Api) -> tuple[str, list[str]]:
+    """An approved plan's officer link for team W1 and W1's stops."""
+    with api.client(api.system) as c:
+        assert c.post("/v1/cases", json=seed_cases(6, prefix="W")).json()["rejected"] == []
+    with api.client(api.supervisor) as c:
+        assert c.put("/v1/teams/W1", json=team_body()).status_code in (200, 201)
+        plan_id = c.post("/v1/plans", json={"date": PLAN_DATE, "time_limit_s": 2, "seed": 1}).json()["plan_id"]
+        wait_for(lambda: c.get(f"/v1/plans/{plan_id}").json()["status"] == "done", 90, "the plan")
+        result = c.get(f"/v1/plans/{plan_id}/result").json()
+        assert c.post(f"/v1/plans/{plan_id}/approve").status_code == 200
+        link = str(c.post(f"/v1/plans/{plan_id}/links").json()["W1"])
+    stops = [s["case_id"] for t in result["teams"] if t["team_id"] == "W1" for s in t["stops"]]
+    assert len(stops) >= 2
+    return (link if link.startswith("http") else api.server.url + link), stops
+
+
+def close(api: Api, case_id: str) -> None:
+    row = next(r for r in seed_cases(6, prefix="W") if r["case_id"] == case_id)
+    with api.client(api.system) as c:
+        assert c.post("/v1/cases", json=[{**row, "state": "closed"}]).json()["rejected"] == []
+
+
+def flagged(driver: webdriver.Chrome, case_id: str) -> Any:
+    items = driver.find_elements(By.CSS_SELECTOR, f'li[data-case="{case_id}"].ds-closed')
+    return items[0] if items else None
+
+
+def test_closed_stops_are_flagged_on_the_officer_page(
+    api: Api,
+    officer: tuple[str, list[str]],
+    phone: webdriver.Chrome,  # noqa: F811
+) -> None:
+    """A stop closed before the page opens is flagged and its buttons disabled; one closed while the page is
+    open is flagged as soon as the officer returns to the page; the others stay as they were."""
+    link, stops = officer
+    first, second = stops[0], stops[1]
+    close(api, first)
+    phone.get(link)
+    item = wait_for(lambda: flagged(phone, first), 30, "the closed stop to be flagged")
+    assert "closed" in item.text and all(not b.is_enabled() for b in item.find_elements(By.TAG_NAME, "button"))
+    banner = phone.find_element(By.ID, "ds-closed-banner")
+    assert first in banner.text
+    assert flagged(phone, second) is None
+
+    close(api, second)
+    phone.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    wait_for(lambda: flagged(phone, second), 30, "the stop closed while the page was open")
+    assert "2 case(s) closed" in banner.text
+    assert all(flagged(phone, s) is None for s in stops[2:])
+    assert [e for e in phone.get_log("browser") if e["level"] == "SEVERE"] == []
