@@ -302,7 +302,7 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     )
     new = {**plan_to_dict(plan), "revision": revision + 1, "edits": state.to_dict()}
     new["teams"] = [t if t["team_id"] in changed else old_teams[t["team_id"]] for t in new["teams"]]
-    pages = render_pages(plan, env, {c.case_id: c.phone for c in cases}, teams=changed)
+    pages = render_pages(plan, env, {c.case_id: c.phone for c in cases}, teams=changed, revision=revision + 1)
     entry = {
         "revision": revision + 1,
         "at": utcnow().isoformat(),

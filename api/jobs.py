@@ -285,18 +285,25 @@ def csp_hashes(page: str) -> str:
 
 
 def render_pages(
-    plan: Plan, env: PlanningEnv, phones: dict[str, str | None], teams: Collection[str] | None = None
+    plan: Plan,
+    env: PlanningEnv,
+    phones: dict[str, str | None],
+    teams: Collection[str] | None = None,
+    revision: int = 1,
 ) -> list[PlanPage]:
-    """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons).
+    """The overview (with the edit panel of a draft plan at ``revision``), each team's supervisor map and each
+    team's officer page (the map with outcome buttons).
 
     With ``teams``, only those teams' pages are drawn (the others are unchanged) besides the overview.
     """
+    from api.plan_editor import plan_editor
     from maps import render_overview
 
     lang = env.settings.lang
     pages: list[PlanPage] = []
     links = {r.team.team_id: f"/v1/plans/{plan.plan_id}/teams/{r.team.team_id}/map" for r in plan.routes}
     overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles)
+    overview = overview.replace("</body>", plan_editor(plan, revision) + "</body>", 1)
     pages.append(
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )

@@ -20,6 +20,7 @@ from api.schemas import Health, json_errors
 router = APIRouter(tags=["operations"])
 _OFFICER_JS = resources.files("api").joinpath("assets", "officer.js").read_bytes()
 _CLOSED_JS = resources.files("api").joinpath("assets", "closed-stops.js").read_bytes()
+_EDITOR_JS = resources.files("api").joinpath("assets", "plan-editor.js").read_bytes()
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness: the database answers")
@@ -88,6 +89,11 @@ def officer_js() -> Response:
 @router.get("/assets/closed-stops.js", include_in_schema=False)
 def closed_stops_js() -> Response:
     return Response(_CLOSED_JS, media_type="text/javascript", headers={"cache-control": "public, max-age=3600"})
+
+
+@router.get("/assets/plan-editor.js", include_in_schema=False)
+def plan_editor_js() -> Response:
+    return Response(_EDITOR_JS, media_type="text/javascript", headers={"cache-control": "public, max-age=3600"})
 
 
 @router.get("/v1/session", include_in_schema=False)

@@ -28,6 +28,8 @@ PlanId = Annotated[str, Path(min_length=1, max_length=40)]
 TeamId = Annotated[str, Path(min_length=1, max_length=200)]
 Supervisor = Annotated[Principal, Depends(require("supervisor", cookie=True))]
 Reader = Annotated[Principal, Depends(require("system", "supervisor"))]
+# The overview page's edit panel asks for the plan's status with the supervisor's session cookie.
+StatusReader = Annotated[Principal, Depends(require("system", "supervisor", cookie=True))]
 
 
 class LinksRequest(BaseModel):
@@ -116,7 +118,7 @@ async def post_plan(
 
 
 @router.get("/{plan_id}", response_model=PlanStatus, summary="A planning job's status and progress")
-def get_plan(plan_id: PlanId, request: Request, principal: Reader) -> dict[str, Any]:
+def get_plan(plan_id: PlanId, request: Request, principal: StatusReader) -> dict[str, Any]:
     return _status(store.get_plan(services(request).db, plan_id))
 
 
