@@ -21,7 +21,7 @@ from api.db import CaseRow, Database, PlanJob, TeamRow, utcnow
 from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, held_reason, render_pages
-from api.plan_json import plan_to_dict
+from api.plan_json import clock_of, plan_to_dict
 from api.schemas import AddEdit, MoveEdit, PinEdit, PlanEdits, RemoveEdit
 from routing.errors import RoutingError
 from routing.model import Dropped
@@ -86,11 +86,6 @@ class _Draft:
 
     def problem(self, index: int, name: str, error: str) -> None:
         self.problems.append({"index": index, "field": f"body.edits[{index}].{name}", "error": error})
-
-
-def _clock(iso: str, date: dt.date, zone: ZoneInfo) -> int:
-    local = dt.datetime.fromisoformat(iso).astimezone(zone)
-    return (local.date() - date).days * 86400 + local.hour * 3600 + local.minute * 60 + local.second
 
 
 def _insert_by_time(route: Route, case_id: str, planned: int) -> None:
@@ -237,14 +232,14 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     draft = _Draft(
         state=state,
         routes={
-            t["team_id"]: [(stop["case_id"], _clock(stop["service_start"], date, zone)) for stop in t["stops"]]
+            t["team_id"]: [(stop["case_id"], clock_of(stop["service_start"], date, zone)) for stop in t["stops"]]
             for t in result["teams"]
         },
         unresolved={u["case_id"]: u["code"] for u in result["unresolved"]},
         dropped={d["case_id"]: d["code"] for d in result["dropped"]},
         in_plan=(set(plan_cases) | set(state.added)) - set(state.removed),
     )
-    shift_start = {t["team_id"]: _clock(t["start"]["time"], date, zone) for t in result["teams"]}
+    shift_start = {t["team_id"]: clock_of(t["start"]["time"], date, zone) for t in result["teams"]}
     _apply(draft, body, rows, teams, date, shift_start)
     if draft.problems:
         msg = "; ".join(f"{p['field']}: {p['error']}" for p in draft.problems[:10])

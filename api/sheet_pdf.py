@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from api.plan_json import clock_of
 from geo.types import Location
 from routing.model import Plan, Slot, SolverInfo, Team, TeamDay, TimeWindow, Visit
 
@@ -19,19 +20,13 @@ CaseFacts = Mapping[str, tuple[str, str | None]]
 """case_id -> (customer_id, address) of the stops: plan.json does not carry them."""
 
 
-def _clock(iso: str, date: dt.date, zone: ZoneInfo) -> int:
-    """Seconds since midnight of ``date`` in ``zone`` for an ISO 8601 time of that day."""
-    local = dt.datetime.fromisoformat(iso).astimezone(zone)
-    return (local.date() - date).days * 86400 + local.hour * 3600 + local.minute * 60 + local.second
-
-
 def team_day_from_dict(plan: dict[str, Any], team: dict[str, Any], cases: CaseFacts) -> tuple[Plan, TeamDay]:
     """The plan header and one team's day from their plan.json form (what a route sheet needs of them)."""
     zone = ZoneInfo(plan["timezone"])
     date = dt.date.fromisoformat(plan["date"])
 
     def t(iso: str) -> int:
-        return _clock(iso, date, zone)
+        return clock_of(iso, date, zone)
 
     visits = []
     for stop in team["stops"]:

@@ -16,10 +16,11 @@ from geo.types import Location
 from routing.check import check_plan
 from routing.decompose import solve_decomposed
 from routing.errors import InfeasibleTeamError
-from routing.model import Break, Case, Plan, Slot, SolverInfo, Team, TimeWindow
+from routing.model import Break, Case, Dropped, Plan, Slot, SolverInfo, Team, TimeWindow
 from routing.solver import (
     Candidate,
     SolveInput,
+    _Model,
     _place_break,
     by_routing_index,
     copy_window,
@@ -490,4 +491,45 @@ def test_decomposed_day_solves_inside_a_daemonic_worker() -> None:
         output = pool.apply(solve_decomposed, (problem, 10))
     plan = Plan("p", dt.date(2026, 12, 1), "UTC", output.routes, (), (), SolverInfo("ortools", "ok", 0.0), 15)
     assert sum(len(r.visits) for r in output.routes) >= 5
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_a_required_case_takes_the_place_of_an_optional_one_in_a_full_day() -> None:
+    """With 25 one-hour visits and room for a handful, a case the first plan left out becomes required: the
+    warm start puts it in (in place of an optional stop) and the plan visits it, with no rule broken."""
+    problem, cases, points = make_problem(25, [make_team()], service_s=H)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=1.0)
+    first = solve(problem)
+    assert first.unperformed
+    wanted = first.unperformed[-1]
+    initial = tuple(tuple((v.case_id, v.service_start) for v in r.visits) for r in first.routes)
+    required = tuple(dataclasses.replace(c, required=c.case_id == wanted) for c in problem.candidates)
+    edited = dataclasses.replace(problem, candidates=required, initial=initial, time_limit_s=0.3)
+    model = _Model(edited)
+    start = model.warm_start()
+    assert start is not None and wanted in model.extract(start)[1]  # in the start itself, not left to search
+    again = solve(edited)
+    assert wanted in {v.case_id for v in again.routes[0].visits}
+    assert len(again.routes[0].visits) == len(first.routes[0].visits)
+    dropped = tuple(Dropped(cid, "not_worth_detour", "-") for cid in again.unperformed)
+    plan = Plan("p", dt.date(2026, 12, 1), "UTC", again.routes, dropped, (), SolverInfo("ortools", "ok", 0.0), 25)
+    assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
+
+
+def test_a_warm_start_that_cannot_be_on_time_keeps_what_fits() -> None:
+    """Initial routes asking for every one of 25 one-hour visits (a supervisor's impossible order) are cut to
+    the visits that fit, in order, instead of being thrown away: the search starts from them."""
+    problem, cases, points = make_problem(25, [make_team()], service_s=H)
+    problem = dataclasses.replace(problem, seed=None, time_limit_s=0.3)
+    everyone = (tuple((c.case_id, c.slots[0].window.start) for c in problem.candidates),)
+    model = _Model(dataclasses.replace(problem, initial=everyone))
+    start = model.warm_start()
+    assert start is not None
+    kept = [v.case_id for v in model.extract(start)[0][0].visits]
+    order = [cid for cid, _ in everyone[0]]
+    assert 0 < len(kept) < 25 and kept == sorted(kept, key=order.index)
+    out = solve(dataclasses.replace(problem, initial=everyone))
+    assert len(out.routes[0].visits) >= len(kept)
+    dropped = tuple(Dropped(cid, "not_worth_detour", "-") for cid in out.unperformed)
+    plan = Plan("p", dt.date(2026, 12, 1), "UTC", out.routes, dropped, (), SolverInfo("ortools", "ok", 0.0), 25)
     assert check_plan(plan, cases, problem.teams, leg_seconds_for(points), LEGAL) == []
