@@ -6,7 +6,9 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,33 @@ def _quiet(stage: str, fraction: float) -> None:
     return None
 
 
+class LegCache:
+    """The road network's legs of recent stop sequences (per profile), least recently used first out.
+
+    A route asks for its legs twice per run (road geometry, then the checker) and again at every later edit of
+    its plan while it stays the same: a long-running server answers those from here.
+    """
+
+    def __init__(self, max_sequences: int = 400) -> None:
+        self._legs: OrderedDict[tuple[str, tuple[Location, ...]], list[Leg]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_sequences
+
+    def legs(self, network: RoadNetwork, points: Sequence[Location]) -> list[Leg]:
+        key = (network.profile, tuple(points))
+        with self._lock:
+            found = self._legs.get(key)
+            if found is not None:
+                self._legs.move_to_end(key)
+                return found
+        legs = network.legs(list(points))
+        with self._lock:
+            self._legs[key] = legs
+            while len(self._legs) > self._max:
+                self._legs.popitem(last=False)
+        return legs
+
+
 @dataclass(frozen=True, slots=True)
 class Region:
     """The road networks (one per travel profile) and address index of one extract."""
@@ -48,6 +77,7 @@ class Region:
     osm_path: Path
     networks: dict[str, RoadNetwork]
     geocoder: OfflineGeocoder
+    leg_cache: LegCache = dataclasses.field(default_factory=LegCache, compare=False, repr=False)
 
     @classmethod
     def load(
@@ -349,17 +379,13 @@ def _empty_route(team: Team) -> TeamDay:
 
 
 class _LegMemo:
-    """The road network's legs of stop sequences, asked once per (profile, sequence) within one run."""
+    """The road network's legs of stop sequences, through the region's ``LegCache``."""
 
     def __init__(self, region: Region) -> None:
         self._region = region
-        self._legs: dict[tuple[str, tuple[Location, ...]], list[Leg]] = {}
 
     def legs(self, profile: str, points: Sequence[Location]) -> list[Leg]:
-        key = (profile, tuple(points))
-        if key not in self._legs:
-            self._legs[key] = self._region.networks[profile].legs(list(points))
-        return self._legs[key]
+        return self._region.leg_cache.legs(self._region.networks[profile], points)
 
     def seconds(self, profile: str, points: Sequence[Location]) -> list[float]:
         return [leg.seconds for leg in self.legs(profile, points)]

@@ -88,22 +88,23 @@ def bench(kind: str, n_cases: int, n_teams: int, rounds: int, cache_dir: Path) -
                 planned = sum(len(t["stops"]) for t in result["teams"])
                 spare = [c["case_id"] for c in cases[n_cases - rounds * 2 :]]
                 for k in range(rounds):
-                    busy = [t["team_id"] for t in result["teams"] if len(t["stops"]) >= 3]
-                    a, b = busy[k % len(busy)], busy[(k + 1) % len(busy)]
-                    sa, sb = stops(result, a), stops(result, b)
-                    kinds = {
-                        "pin": [{"op": "pin", "case_id": sa[0], "team_id": b}],
-                        "move": [{"op": "move", "case_id": sa[1], "team_id": b, "position": 2}],
-                        "remove": [{"op": "remove", "case_id": sb[-1]}],
-                        "add": [{"op": "add", "case_id": spare[2 * k]}],
-                        "all four": [
-                            {"op": "pin", "case_id": sb[0], "team_id": a},
-                            {"op": "move", "case_id": sa[-1], "team_id": b, "position": 1},
-                            {"op": "remove", "case_id": sa[0] if sa[0] != sb[0] else sa[1]},
-                            {"op": "add", "case_id": spare[2 * k + 1], "team_id": a},
-                        ],
-                    }
-                    for name, edits in kinds.items():
+                    for name in ("pin", "move", "remove", "add", "all four"):
+                        # Each edit is made on the plan as the previous one left it.
+                        busy = [t["team_id"] for t in result["teams"] if len(t["stops"]) >= 3]
+                        a, b = busy[k % len(busy)], busy[(k + 1) % len(busy)]
+                        sa, sb = stops(result, a), stops(result, b)
+                        edits = {
+                            "pin": [{"op": "pin", "case_id": sa[0], "team_id": b}],
+                            "move": [{"op": "move", "case_id": sa[1], "team_id": b, "position": 2}],
+                            "remove": [{"op": "remove", "case_id": sb[-1]}],
+                            "add": [{"op": "add", "case_id": spare[2 * k]}],
+                            "all four": [
+                                {"op": "pin", "case_id": sb[0], "team_id": a},
+                                {"op": "move", "case_id": sa[-1], "team_id": b, "position": 1},
+                                {"op": "remove", "case_id": sa[1]},
+                                {"op": "add", "case_id": spare[2 * k + 1], "team_id": a},
+                            ],
+                        }[name]
                         t0 = time.perf_counter()
                         r = c.patch(f"/v1/plans/{plan_id}", json={"edits": edits})
                         elapsed = time.perf_counter() - t0
@@ -111,8 +112,7 @@ def bench(kind: str, n_cases: int, n_teams: int, rounds: int, cache_dir: Path) -
                         if r.status_code == 200:
                             result = r.json()
                         else:
-                            timings[-1]["error"] = r.json()["error"]["code"]
-                            # Refresh the stops the next edits are made from.
+                            timings[-1]["error"] = r.json()["error"]
                             result = c.get(f"/v1/plans/{plan_id}/result").json()
         finally:
             api.server.stop()
