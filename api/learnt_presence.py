@@ -74,7 +74,6 @@ class LearntPresence:
                 rows = s.execute(
                     select(
                         OutcomeRow.id,
-                        OutcomeRow.client_id,
                         OutcomeRow.customer_id,
                         OutcomeRow.day_type,
                         OutcomeRow.visited_at,
@@ -90,8 +89,9 @@ class LearntPresence:
                 return
             self._last_id = rows[-1][0]
             self._model.update(
-                Observation(customer, segment, kind, _local(at, self._zone), result, key=client_id)
-                for _id, client_id, customer, kind, at, result, record in rows
+                # No keys: the table's unique client ids and the id cursor already learn each outcome once.
+                Observation(customer, segment, kind, _local(at, self._zone), result)
+                for _id, customer, kind, at, result, record in rows
                 if (segment := str(record.get("segment") or "")) in SEGMENTS and kind in DAY_TYPES
             )
             if len(rows) < _BATCH:
