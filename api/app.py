@@ -31,6 +31,7 @@ from api import service
 from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
+from api.learnt_presence import LearntPresence
 from api.outcome_frames import PreparedCache
 from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
@@ -88,6 +89,7 @@ class Services:
     metrics: Metrics
     day: DaySettings
     prior: PresencePrior
+    presence: LearntPresence
     runner: JobRunner
     outcomes: OutcomeWriter
     day_types: DayTypes
@@ -366,6 +368,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         lang=resolve_lang(settings.lang),
     )
     holder: dict[str, Services] = {}
+    prior = PresencePrior.load_default()
+    learnt = LearntPresence(db, prior, day.timezone)
     env = PlanningEnv(
         region_for=lambda profiles: holder["s"].region_for(profiles),
         settings=day,
@@ -373,6 +377,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         default_time_limit_s=settings.time_limit_s,
         scheduler=settings.scheduler,
         osm_path=settings.osm,
+        presence=learnt,
     )
     services = Services(
         settings=settings,
@@ -382,7 +387,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         audit=AuditWriter(db),
         metrics=Metrics(),
         day=day,
-        prior=PresencePrior.load_default(),
+        prior=prior,
+        presence=learnt,
         runner=JobRunner(db, env, settings.workers, settings.job_attempts),
         outcomes=OutcomeWriter(db),
         day_types=DayTypes(day.country),

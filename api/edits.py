@@ -261,6 +261,8 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     region = env.region_for([spec.profile for spec in specs])
     built = service.build_teams(specs, region, Path("stored teams"))
     held_ids = {d.case_id for d in held}
+    # The same presence model as the plan job: what the stored outcomes taught.
+    presence = env.presence.snapshot() if env.presence is not None else None
     run = service.plan_day(
         cases,
         built,
@@ -268,6 +270,7 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
         date,
         env.settings,
         EDIT_TIME_LIMIT_S,
+        presence=presence,
         initial=draft.routes,
         pins={c: t for c, t in state.pins.items() if c not in held_ids},
         required=state.required - held_ids,

@@ -228,6 +228,8 @@ def parse_cases(records: list[dict[str, Any]]) -> tuple[list[Case], list[RowProb
                 state=state,
                 name=row.text("name"),
                 phone=row.text("phone"),
+                work_address=row.text("work_address"),
+                registered_address=row.text("registered_address"),
             )
         )
     return cases, problems

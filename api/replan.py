@@ -97,7 +97,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         spec = dataclasses.replace(spec, end=Location(entry["end"]["lat"], entry["end"]["lon"]))
     region = env.region_for([spec.profile])
     teams = service.build_teams([spec], region, Path("replan"))
-    run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S)
+    presence = env.presence.snapshot() if env.presence is not None else None
+    run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S, presence=presence)
     plan = dataclasses.replace(run.plan, plan_id=plan_id)
     new = plan_to_dict(plan)
     fresh = new["teams"][0]

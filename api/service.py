@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+import logging
 import os
 import threading
 import uuid
@@ -25,7 +27,7 @@ from geo import RoadNetwork, load_network
 from geo.geocoder import OfflineGeocoder
 from geo.network import Leg
 from geo.types import Location
-from routing.candidates import SlotPolicy, build_candidates, relabel_anytime
+from routing.candidates import ALTERNATIVE_KINDS, SlotPolicy, alternative_sources, build_candidates, relabel_anytime
 from routing.check import Violation, check_plan
 from routing.decompose import solve_decomposed
 from routing.history import VisitRules, allowances, summarize
@@ -34,6 +36,8 @@ from routing.model import Case, Dropped, Outcome, Plan, SolverInfo, Team, TeamDa
 from routing.presence import DAY_TYPES, PresencePrior, day_type
 from routing.replan import replan_team
 from routing.solver import SolveInput
+
+log = logging.getLogger("doorstep.service")
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: called as a run moves through its stages."""
@@ -122,6 +126,12 @@ class PlanRun:
     team_pages: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+@functools.cache
+def work_presence() -> PresencePrior:
+    """P(found at a work address) by segment, day type and hour (the shipped table's ``p_work``), read once."""
+    return PresencePrior.load_default_work()
+
+
 def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], list[Unresolved]]:
     """Geocode and snap every case; a case with no usable point goes to ``unresolved`` with the reason."""
     located: list[Case] = []
@@ -148,6 +158,38 @@ def locate_cases(cases: Sequence[Case], region: Region) -> tuple[list[Case], lis
         else:
             unresolved.append(Unresolved(case.case_id, case.address, str(bad), _snap_message(str(bad), case)))
     return located, unresolved
+
+
+def locate_alternatives(cases: Sequence[Case], region: Region) -> list[Case]:
+    """``cases`` with their work and registered addresses placed where they resolve and snap on every network.
+
+    An alternative that does not resolve is left unplaced (the case is still visited at home) and logged.
+    """
+    wanted = [(i, kind, text) for i, c in enumerate(cases) for kind, text in _alternative_texts(c)]
+    if not wanted:
+        return list(cases)
+    results = region.geocoder.geocode_many([text for _, _, text in wanted])
+    points = [r.location if r.location is not None and r.status == "ok" else None for r in results]
+    found = [p for p in points if p is not None]
+    statuses = [net.snap(found).status for net in region.networks.values()] if found else []
+    out = list(cases)
+    k = 0
+    for (i, kind, text), point in zip(wanted, points, strict=True):
+        ok = point is not None and all(s[k] == "ok" for s in statuses)
+        if point is not None:
+            k += 1
+        if not ok:
+            log.info("case %s: %s address %r not placed; visited at home only", cases[i].case_id, kind, text)
+            continue
+        if kind == "work":
+            out[i] = dataclasses.replace(out[i], work_location=point)
+        else:
+            out[i] = dataclasses.replace(out[i], registered_location=point)
+    return out
+
+
+def _alternative_texts(case: Case) -> list[tuple[str, str]]:
+    return [(k, t) for k, t in (("work", case.work_address), ("registered", case.registered_address)) if t]
 
 
 def _snap_message(code: str, case: Case) -> str:
@@ -250,11 +292,18 @@ def plan_day(
     presence = presence or PresencePrior.load_default()
     progress("geocoding", 0.0)
     located, unresolved = locate_cases(cases, region)
+    located = locate_alternatives(located, region)
 
     progress("travel times", 0.25)
     points: list[Location] = []
     index_of: dict[Location, int] = {}
-    for loc in [*(t.start for t in teams), *(t.end for t in teams), *(c.location for c in located)]:
+    alternatives = [(c.case_id, k, c.location_of(k)) for c in located for k in ALTERNATIVE_KINDS if c.location_of(k)]
+    for loc in [
+        *(t.start for t in teams),
+        *(t.end for t in teams),
+        *(c.location for c in located),
+        *(loc for _, _, loc in alternatives),
+    ]:
         assert loc is not None
         if loc not in index_of:
             index_of[loc] = len(points)
@@ -263,6 +312,7 @@ def plan_day(
     start_rows = [index_of[t.start] for t in teams]
     end_rows = [index_of[t.end] for t in teams]
     case_rows = {c.case_id: index_of[c.location] for c in located if c.location is not None}
+    alternative_rows = {(cid, kind): index_of[loc] for cid, kind, loc in alternatives if loc is not None}
 
     progress("candidates", 0.35)
     policy = SlotPolicy(legal=settings.legal)
@@ -274,6 +324,7 @@ def plan_day(
         source = presence.for_cases(located, at=noon)
     else:
         source = presence
+    sources_by_kind = {"home": source, **alternative_sources(source, work_presence())}
     seen = summarize(history, cases, date, settings.timezone)
     open_cases = [c for c in located if c.state != "closed"]
     caps, held_back = allowances(open_cases, seen, date, rules)
@@ -288,6 +339,8 @@ def plan_day(
         source,
         kind,
         policy,
+        alternative_rows,
+        sources_by_kind,
     )
     dropped = [*dropped, *held_back]
     if required:
@@ -319,7 +372,14 @@ def plan_day(
                 visits=tuple(
                     dataclasses.replace(
                         v,
-                        slot=relabel_anytime(v.slot, v.service_start, case_of[v.case_id], source, kind, settings.legal),
+                        slot=relabel_anytime(
+                            v.slot,
+                            v.service_start,
+                            case_of[v.case_id],
+                            sources_by_kind[v.address_kind],
+                            kind,
+                            settings.legal,
+                        ),
                     )
                     for v in route.visits
                 ),

@@ -32,6 +32,10 @@ Strata, as buildocc defines them: O1 employed single adult 25–44, O2 retired c
 
 P(home | stratum, day, hour) = Σ_category share(category | stratum, day, hour) × home(category | stratum).
 
+P(at the workplace | stratum, day, hour) = share(work | stratum, day, hour) × (1 − TEWHERE D4 pct_home): the
+chance of finding the customer at a work address (CONTRACTS.md ``work_address``), column ``p_work``. The
+segments mix it by the same rules, except that a caregiver works half as much as O3.
+
 Day types: ATUS ``weekday`` → ``workday``, ``weekend`` → ``rest_day`` (public holidays use ``rest_day``; see
 ``routing.presence``). ATUS diaries run 04:00–04:00, so hours 0–3 belong to the night after the diary day;
 visits are never planned then, so this is left as it is.
@@ -139,14 +143,16 @@ def home_shares(atus: Path) -> tuple[dict[str, dict[str, float]], dict[str, floa
     return shares, {s: w / total for s, w in weights.items()}
 
 
-def strata_profiles(atus: Path, shares: dict[str, dict[str, float]]) -> Table:
-    """P(home) per (stratum, day type) and hour, from the hourly category shares."""
+def strata_profiles(atus: Path, shares: dict[str, dict[str, float]]) -> tuple[Table, Table]:
+    """P(home) and P(at the workplace) per (stratum, day type) and hour, from the hourly category shares."""
     tat = pd.read_csv(atus / "time_at_activity.csv")
     out: Table = {}
+    work: Table = {}
     for stratum in STRATA:
         for atus_day, day_type in DAY_TYPES.items():
             rows = tat[(tat["stratum"] == stratum) & (tat["day_type"] == atus_day)]
             profile = []
+            at_work = []
             for hour in range(24):
                 cell = rows[rows["hour"] == hour].set_index("category")["weighted_pct"]
                 if set(cell.index) != set(CATEGORIES):
@@ -156,8 +162,10 @@ def strata_profiles(atus: Path, shares: dict[str, dict[str, float]]) -> Table:
                 total = float(cell.sum())
                 p = sum(float(cell[c]) * shares[stratum][c] for c in CATEGORIES) / total
                 profile.append(p)
+                at_work.append(float(cell["work"]) / total * (1.0 - shares[stratum]["work"]))
             out[(stratum, day_type)] = profile
-    return out
+            work[(stratum, day_type)] = at_work
+    return out, work
 
 
 def _mix(parts: Sequence[tuple[float, Profile]]) -> Profile:
@@ -169,8 +177,13 @@ def _shift(profile: Profile, hours: int) -> Profile:
     return [profile[(h - hours) % 24] for h in range(24)]
 
 
-def segment_profiles(strata: Table, weights: dict[str, float]) -> dict[tuple[str, str], tuple[Profile, str]]:
-    """The nine segments' profiles per day type, each with a one-line derivation."""
+def segment_profiles(
+    strata: Table, weights: dict[str, float], at_home: bool = True
+) -> dict[tuple[str, str], tuple[Profile, str]]:
+    """The nine segments' profiles per day type, each with a one-line derivation.
+
+    ``at_home`` False mixes workplace profiles: the same rules, but a caregiver is at work half as much as O3.
+    """
     out: dict[tuple[str, str], tuple[Profile, str]] = {}
     for day in DAY_TYPES.values():
         o = {s: strata[(s, day)] for s in STRATA}
@@ -181,7 +194,11 @@ def segment_profiles(strata: Table, weights: dict[str, float]) -> dict[tuple[str
             "employed": (employed, "0.6*O1 + 0.4*O3"),
             "retired": (o["O2"], "O2"),
             "unemployed": (unemployed, "O4"),
-            "caregiver": ([1 - (1 - p) / 2 for p in o["O3"]], "1 - (1 - O3)/2"),
+            "caregiver": (
+                ([1 - (1 - p) / 2 for p in o["O3"]], "1 - (1 - O3)/2")
+                if at_home
+                else ([p / 2 for p in o["O3"]], "O3/2")
+            ),
             "self_employed": (self_employed, "0.5*employed + 0.5*unemployed"),
             "farmer": (_shift(self_employed, -2), "self_employed 2 h earlier"),
             "shift_worker": (_shift(employed, 9), "employed 9 h later"),
@@ -196,19 +213,25 @@ def segment_profiles(strata: Table, weights: dict[str, float]) -> dict[tuple[str
     return out
 
 
-def write_csv(path: Path, table: dict[tuple[str, str], tuple[Profile, str]]) -> int:
-    """Write ``segment, day_type, hour, p_home, derivation``; returns the number of rows."""
+def write_csv(
+    path: Path,
+    table: dict[tuple[str, str], tuple[Profile, str]],
+    work: dict[tuple[str, str], tuple[Profile, str]],
+) -> int:
+    """Write ``segment, day_type, hour, p_home, p_work, derivation``; returns the number of rows."""
     lo, hi = CLIP
     rows = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["segment", "day_type", "hour", "p_home", "derivation"])
+        writer.writerow(["segment", "day_type", "hour", "p_home", "p_work", "derivation"])
         for segment in SEGMENTS:
             for day in DAY_TYPES.values():
                 profile, how = table[(segment, day)]
+                at_work = work[(segment, day)][0]
                 for hour, p in enumerate(profile):
-                    writer.writerow([segment, day, hour, f"{min(hi, max(lo, round(p, 3))):.3f}", how])
+                    home, job = (f"{min(hi, max(lo, round(x, 3))):.3f}" for x in (p, at_work[hour]))
+                    writer.writerow([segment, day, hour, home, job, how])
                     rows += 1
     return rows
 
@@ -223,8 +246,8 @@ def main(argv: Sequence[str] | None = None, echo: Callable[[str], None] = print)
     for stratum in STRATA:
         detail = ", ".join(f"{c} {v:.2f}" for c, v in shares[stratum].items())
         echo(f"{stratum} (weight {weights[stratum]:.3f}) at home: {detail}")
-    table = segment_profiles(strata_profiles(args.atus, shares), weights)
-    rows = write_csv(args.out, table)
+    home, work = strata_profiles(args.atus, shares)
+    rows = write_csv(args.out, segment_profiles(home, weights), segment_profiles(work, weights, at_home=False))
     echo(f"wrote {rows} rows to {args.out}")
     return 0
 

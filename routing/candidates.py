@@ -13,9 +13,25 @@ import numpy as np
 
 from routing.learning import PresenceSource
 from routing.model import Case, Dropped, Slot, Team, TimeWindow
-from routing.solver import Candidate, copy_window
+from routing.solver import Alternative, Candidate, copy_window
 
 SLOT_SECONDS = 3600
+# P(found at the registered residence) as a share of P(home) there: the customer often lives elsewhere (a
+# registration left behind in a home town), so a visit there mostly finds family. An assumption, not a measurement,
+# until outcomes are learnt per address kind.
+REGISTERED_SHARE = 0.3
+ALTERNATIVE_KINDS = ("work", "registered")
+
+
+@dataclass(frozen=True, slots=True)
+class ScaledPresence:
+    """A presence source whose every P is ``factor`` times another's (the registered residence's)."""
+
+    base: PresenceSource
+    factor: float
+
+    def case_slot_p_home(self, case: Case, day_type: str, start_s: int, end_s: int) -> float:
+        return self.factor * self.base.case_slot_p_home(case, day_type, start_s, end_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +69,8 @@ def build_candidates(
     presence: PresenceSource,
     day_type: str,
     policy: SlotPolicy,
+    alternative_index: Mapping[tuple[str, str], int] | None = None,
+    alternative_presence: Mapping[str, PresenceSource] | None = None,
 ) -> tuple[list[Candidate], list[Dropped]]:
     """Split located cases into solver candidates and pre-solve drops.
 
@@ -71,6 +89,11 @@ def build_candidates(
         ``workday``, ``rest_day`` or ``public_holiday``.
     policy
         Legal window and slot settings.
+    alternative_index
+        Matrix row of a case's other address, by ``(case_id, "work" | "registered")``; such an address joins the
+        case's disjunction with its own slots (not for appointments, which are agreed for the home address).
+    alternative_presence
+        P(found) per alternative address kind (``alternative_sources``); required with ``alternative_index``.
 
     Returns
     -------
@@ -79,6 +102,7 @@ def build_candidates(
     """
     candidates: list[Candidate] = []
     dropped: list[Dropped] = []
+    alt_index = alternative_index or {}
     for case in cases:
         if case.state == "closed":
             dropped.append(Dropped(case.case_id, "closed", "the case is closed (paid or withdrawn)"))
@@ -99,7 +123,23 @@ def build_candidates(
         if drop is not None:
             dropped.append(drop)
             continue
-        allowed = tuple(t for t in eligible if reach[t] is not None)
+        allowed = {t for t in eligible if reach[t] is not None}
+        others: list[Alternative] = []
+        for kind in ALTERNATIVE_KINDS if case.appointment is None else ():
+            alt_row = alt_index.get((case.case_id, kind))
+            location = case.location_of(kind)
+            if alt_row is None or location is None:
+                continue
+            assert alternative_presence is not None, "alternative_index needs alternative_presence"
+            alt_reach = {
+                t: _reachable_window(teams[t], case.service_s, travel, team_start_index[t], team_end_index[t], alt_row)
+                for t in eligible
+            }
+            alt_slots, _ = _presence_slots(case, alt_reach, alternative_presence[kind], day_type, policy)
+            if alt_slots:
+                address = case.work_address if kind == "work" else case.registered_address
+                others.append(Alternative(alt_row, location, address, kind, alt_slots))
+                allowed |= {t for t, r in alt_reach.items() if r is not None}
         candidates.append(
             Candidate(
                 case_id=case.case_id,
@@ -110,10 +150,17 @@ def build_candidates(
                 service_s=case.service_s,
                 value=max(1.0, case.priority),
                 slots=slots,
-                allowed_teams=allowed,
+                allowed_teams=tuple(sorted(allowed)),
+                alternatives=tuple(others),
             )
         )
     return candidates, dropped
+
+
+def alternative_sources(home: PresenceSource, work: PresenceSource) -> dict[str, PresenceSource]:
+    """P(found) at each alternative address kind: the workplace table at work, a share of P(home) at the
+    registered residence."""
+    return {"work": work, "registered": ScaledPresence(home, REGISTERED_SHARE)}
 
 
 def _eligible_teams(case: Case, teams: Sequence[Team]) -> tuple[list[int], Dropped | None]:

@@ -28,7 +28,7 @@ DAY_TYPES = ("workday", "rest_day", "public_holiday")
 # Day types the prior table has rows for; a public holiday is read as a rest day.
 PRIOR_DAY_TYPES = ("workday", "rest_day")
 _DEFAULT_FILE = "presence_priors.csv"
-_REQUIRED_COLUMNS = ("segment", "day_type", "hour", "p_home")
+_KEY_COLUMNS = ("segment", "day_type", "hour")
 
 
 class PresencePrior:
@@ -72,24 +72,36 @@ class PresencePrior:
         return cls.from_rows(csv.DictReader(io.StringIO(text)), source=f"data/{_DEFAULT_FILE}")
 
     @classmethod
+    def load_default_work(cls) -> PresencePrior:
+        """P(at the workplace) per segment, day type and hour: the shipped table's ``p_work`` column.
+
+        Its ``p_home``-named methods then answer "found at a work address" (``Case.work_address``).
+        """
+        text = resources.files("data").joinpath(_DEFAULT_FILE).read_text(encoding="utf-8")
+        return cls.from_rows(csv.DictReader(io.StringIO(text)), source=f"data/{_DEFAULT_FILE}", column="p_work")
+
+    @classmethod
     def from_csv(cls, path: str | Path) -> PresencePrior:
         """A table from a CSV file with columns ``segment, day_type, hour, p_home`` (others ignored)."""
         with Path(path).open(newline="", encoding="utf-8-sig") as fh:
             return cls.from_rows(csv.DictReader(fh), source=str(path))
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, str]], source: str = "<rows>") -> PresencePrior:
-        """A table from CSV-like rows (strings), one per (segment, day type, hour)."""
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, str]], source: str = "<rows>", column: str = "p_home"
+    ) -> PresencePrior:
+        """A table from CSV-like rows (strings), one per (segment, day type, hour); values from ``column``."""
         cells: dict[tuple[str, str], dict[int, float]] = {}
+        required = (*_KEY_COLUMNS, column)
         for n, row in enumerate(rows, start=2):
-            missing = [c for c in _REQUIRED_COLUMNS if not row.get(c)]
+            missing = [c for c in required if not row.get(c)]
             if missing:
                 msg = f"{source}, row {n}: missing {', '.join(missing)}"
                 raise InvalidInputError(msg)
             try:
-                hour, p = int(row["hour"]), float(row["p_home"])
+                hour, p = int(row["hour"]), float(row[column])
             except ValueError as exc:
-                msg = f"{source}, row {n}: hour and p_home must be numbers ({exc})"
+                msg = f"{source}, row {n}: hour and {column} must be numbers ({exc})"
                 raise InvalidInputError(msg) from exc
             if not 0 <= hour <= 23:
                 msg = f"{source}, row {n}: hour {hour} outside 0-23"

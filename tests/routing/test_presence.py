@@ -198,3 +198,14 @@ def test_day_type_unknown_country_raises() -> None:
     """A country without a calendar raises InvalidInputError."""
     with pytest.raises(InvalidInputError):
         day_type(dt.date(2026, 1, 1), "XX")
+
+
+def test_workplace_table_finds_workers_at_work_in_office_hours_only() -> None:
+    """``p_work``: employed people are at work on workday mornings, far less on rest days; retirees almost never."""
+    work = PresencePrior.load_default_work()
+    assert work.p_home("employed", "workday", 10) > 0.4
+    assert work.p_home("employed", "rest_day", 10) < work.p_home("employed", "workday", 10) / 2
+    assert work.p_home("employed", "workday", 22) < 0.1
+    assert max(work.p_home("retired", "workday", h) for h in range(24)) < 0.05
+    # A night-shift worker is at work when the day worker is at home.
+    assert work.p_home("shift_worker", "workday", 20) > work.p_home("employed", "workday", 20) + 0.2
