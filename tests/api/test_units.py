@@ -10,13 +10,14 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from api.analytics import wilson
 from api.errors import ConfigurationError
 from api.jobs import csp_hashes, mask_phone
 from api.security import OfficerClaims, RateLimiter, Signer, hash_key, key_matches, link_expiry, make_api_key
 from api.server_settings import ENV_TABLE, ServerSettings
-from api.store import wilson
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.types import Location
 
@@ -112,8 +113,8 @@ def test_masked_phone_and_wilson_interval() -> None:
     """Phones keep only their last three digits; Wilson(5 of 10) is about 0.237–0.763."""
     assert mask_phone("+52 449 555 1234") == "*** 234"
     assert mask_phone("12") == "***" and mask_phone(None) == ""
-    low, high = wilson(5, 10)
-    assert low == pytest.approx(0.2366, abs=1e-3) and high == pytest.approx(0.7634, abs=1e-3)
+    low, high = wilson(np.array([5]), np.array([10]))
+    assert low[0] == pytest.approx(0.2366, abs=1e-3) and high[0] == pytest.approx(0.7634, abs=1e-3)
 
 
 def test_csp_hashes_cover_only_inline_scripts() -> None:
