@@ -166,10 +166,10 @@ BAD_EDITS = [
 
 @pytest.mark.parametrize(("edit", "field", "why"), BAD_EDITS)
 def test_a_bad_edit_is_refused_with_its_index_field_and_reason(
-    api: Api, seeded: list[str], edit: dict[str, Any], field: str, why: str
+    api: Api, draft: dict[str, Any], edit: dict[str, Any], field: str, why: str
 ) -> None:
     """422 invalid_edit naming the edit's index and field and saying why; the plan is left as it was."""
-    plan = draft_plan(api, seeded)
+    plan = draft
     if edit["case_id"] == "STOP":
         edit = {**edit, "case_id": stops_of(plan, "E1")[0]}
     good = {"op": "add", "case_id": "E023"}
@@ -183,14 +183,10 @@ def test_a_bad_edit_is_refused_with_its_index_field_and_reason(
     assert why in error["details"][0]["error"] and why in error["message"]
 
 
-_DRAFT: dict[str, Any] = {}
-
-
-def draft_plan(api: Api, seeded: list[str]) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def draft(api: Api, seeded: list[str]) -> dict[str, Any]:
     """One unedited draft plan shared by the refusal tests (they leave it unchanged, which each one checks)."""
-    if "plan" not in _DRAFT or _DRAFT.get("url") != api.server.db_url:
-        _DRAFT.update(plan=new_plan(api, seeded), url=api.server.db_url)
-    return dict(_DRAFT["plan"])
+    return new_plan(api, seeded)
 
 
 @pytest.mark.parametrize(
@@ -203,9 +199,9 @@ def draft_plan(api: Api, seeded: list[str]) -> dict[str, Any]:
         {"edits": [{"op": "remove", "case_id": "E000", "team_id": "E1"}]},  # remove takes no team
     ],
 )
-def test_malformed_edits_are_422(api: Api, seeded: list[str], body: dict[str, Any]) -> None:
+def test_malformed_edits_are_422(api: Api, draft: dict[str, Any], body: dict[str, Any]) -> None:
     """Edits that do not match the documented format are refused by the schema, naming the field."""
-    plan = draft_plan(api, seeded)
+    plan = draft
     with api.client(api.supervisor) as c:
         r = c.patch(f"/v1/plans/{plan['plan_id']}", json=body)
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"].startswith("body")
