@@ -340,7 +340,12 @@ def _check_required(run: service.PlanRun, state: EditState, draft: _Draft, held:
             continue
         why = reasons.get(case_id)
         where = f"team {team}'s day" if team else "any team's day"
-        error = f"case {case_id} does not fit in {where}" + (f": {why.message} ({why.code})" if why else "")
+        if why is None or why.code == "not_worth_detour":
+            # The search had to leave it out: the day is full of visits that this and earlier edits require.
+            reason = ": no room left beside the visits the edits require there (remove or move some first)"
+        else:
+            reason = f": {why.message} ({why.code})"
+        error = f"case {case_id} does not fit in {where}{reason}"
         failed.append({"index": draft.touched.get(case_id), "case_id": case_id, "team_id": team, "error": error})
     if failed:
         msg = "the edits cannot be honoured, the plan is unchanged: " + "; ".join(str(f["error"]) for f in failed[:5])

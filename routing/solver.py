@@ -498,7 +498,7 @@ class _Model:
 
     def _place_required(self, routes: list[list[int]], used: set[str]) -> None:
         """Put each required case the routes lack where it costs least: the cheapest insertion that keeps the
-        day on time, else in place of one optional stop of one of the nearest allowed teams.
+        day on time, else in place of one optional stop of one of the nearest allowed teams, else of two.
 
         Local search alone rarely finds room for a must-visit in a full day within an edit's budget.
         """
@@ -517,14 +517,23 @@ class _Model:
                         cost = float(self._travel(v, trial) - self._travel(v, routes[v]))
                         if best is None or cost < best[0]:
                             best = (cost, v, trial)
-            if best is None:
-                for v in self._nearest_teams(cand, routes, 3):
-                    for drop, k_out in enumerate(routes[v]):
-                        out = problem.candidates[self.copies[k_out].candidate]
-                        if out.required:
-                            continue
-                        rest = routes[v][:drop] + routes[v][drop + 1 :]
-                        lost = VALUE_SCALE * out.value * self.copies[k_out].slot.p_home
+            # No room: make some by leaving out one optional stop (of the three nearest allowed teams), else
+            # two (of the nearest one); the search may put them back elsewhere.
+            for size, teams in ((1, 3), (2, 1)):
+                if best is not None:
+                    break
+                for v in self._nearest_teams(cand, routes, teams):
+                    optional = [
+                        i for i, k in enumerate(routes[v]) if not problem.candidates[self.copies[k].candidate].required
+                    ]
+                    for drop in itertools.combinations(optional, size):
+                        rest = [k for i, k in enumerate(routes[v]) if i not in drop]
+                        lost = sum(
+                            VALUE_SCALE
+                            * problem.candidates[self.copies[routes[v][i]].candidate].value
+                            * self.copies[routes[v][i]].slot.p_home
+                            for i in drop
+                        )
                         for trial in self._insertions(rest, options):
                             if self._route_fits(v, trial):
                                 cost = lost + float(self._travel(v, trial) - self._travel(v, routes[v]))
@@ -556,11 +565,21 @@ class _Model:
         return sorted(cand.allowed_teams, key=reach)[:n]
 
     def _fitting(self, v: int, route: Sequence[int]) -> list[int]:
-        """The copies of ``route`` that team ``v`` can still make in order: each kept while the day stays on time."""
+        """The copies of ``route`` that team ``v`` can still make in order: required visits first, then each
+        optional one kept (in its place in the order) while the day stays on time."""
+        cands = self.problem.candidates
         kept: list[int] = []
         for k in route:
-            if self._route_fits(v, [*kept, k]):
+            if cands[self.copies[k].candidate].required and self._route_fits(v, [*kept, k]):
                 kept.append(k)
+        place = {k: i for i, k in enumerate(route)}
+        for k in route:
+            if cands[self.copies[k].candidate].required:
+                continue
+            at = sum(1 for j in kept if place[j] < place[k])
+            trial = [*kept[:at], k, *kept[at:]]
+            if self._route_fits(v, trial):
+                kept = trial
         return kept
 
     def _route_fits(self, v: int, route: Sequence[int]) -> bool:
