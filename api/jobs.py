@@ -258,7 +258,7 @@ def execute(
         plan = Plan(plan_id, date, env.settings.timezone, (), (), (), SolverInfo("ortools", "nothing_to_plan", 0.0))
     plan = dataclasses.replace(plan, plan_id=plan_id, dropped=(*plan.dropped, *held), cases=len(cases) + len(held))
     progress("maps", 0.95)
-    return plan_to_dict(plan), render_pages(plan, env, phones)
+    return plan_to_dict(plan), render_pages(plan, env, phones, region)
 
 
 def csp_hashes(page: str) -> str:
@@ -270,27 +270,40 @@ def csp_hashes(page: str) -> str:
     return " ".join(sorted(digests))
 
 
-def render_pages(plan: Plan, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
-    """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons)."""
+def render_pages(
+    plan: Plan, env: PlanningEnv, phones: dict[str, str | None], region: service.Region | None = None
+) -> list[PlanPage]:
+    """The overview, each team's supervisor map and each team's officer page (the map with outcome buttons);
+    with ``region``, tile-less pages draw the roads of the networks the plan was made on."""
     from maps import render_overview
 
     lang = env.settings.lang
     pages: list[PlanPage] = []
     links = {r.team.team_id: f"/v1/plans/{plan.plan_id}/teams/{r.team.team_id}/map" for r in plan.routes}
-    overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles)
+    roads = region.roads_for("car") if region is not None else None
+    overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles, roads=roads)
     pages.append(
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )
     for route in plan.routes:
-        pages += render_team_pages(plan, route, env, phones)
+        pages += render_team_pages(plan, route, env, phones, region)
     return pages
 
 
-def render_team_pages(plan: Plan, route: TeamDay, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
+def render_team_pages(
+    plan: Plan,
+    route: TeamDay,
+    env: PlanningEnv,
+    phones: dict[str, str | None],
+    region: service.Region | None = None,
+) -> list[PlanPage]:
     """A team's supervisor map and its officer page (the same map with the outcome buttons)."""
     from maps import render_team_map
 
-    team_map = render_team_map(plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles)
+    roads = region.roads_for(route.team.profile) if region is not None else None
+    team_map = render_team_map(
+        plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles, roads=roads
+    )
     officer = team_map.replace("</body>", officer_panel(plan, route, phones) + "</body>", 1)
     team_id = route.team.team_id
     return [

@@ -117,7 +117,7 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
     }
     if updated["break"] is not None and updated["break"].get("after_seq") is not None:
         updated["break"]["after_seq"] += len(kept)
-    pages = render_team_pages(plan, plan.routes[0], env, {c.case_id: c.phone for c in cases})
+    pages = render_team_pages(plan, plan.routes[0], env, {c.case_id: c.phone for c in cases}, region)
     with db.write() as s:
         job = s.get(PlanJob, plan_id, with_for_update=True)
         assert job is not None and job.result is not None

@@ -27,8 +27,8 @@ from maps.page import (
     esc,
     finish_page,
     fit_to,
-    latlngs,
     js_string,
+    latlngs,
     mask_id,
     new_map,
     p_home_class,
@@ -149,8 +149,9 @@ def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
         meta.append(brk)
     if visits:
         items = "".join(
-            f'<li value="{v.seq}" data-case="{esc(v.case_id)}"><span class="ds-eta">{esc(format_clock(v.arrival))}</span>'
-            f" · {esc(v.case_id)} · {esc(_address_text(v, lang))}</li>"
+            f'<li value="{v.seq}" data-case="{esc(v.case_id)}">'
+            f'<span class="ds-eta">{esc(format_clock(v.arrival))}</span> · {esc(v.case_id)} · '
+            f"{esc(_address_text(v, lang))}</li>"
             for v in visits
         )
         stops = f'<details><summary>{esc(t("stops"))}</summary><ol class="ds-stop-list">{items}</ol></details>'
@@ -269,7 +270,8 @@ def render_team_map(
         opacity=0.8,
         dash_array=None if len(route.path) >= 2 else "8 8",
         class_name="ds-route",
-    ).add_to(m)
+    )
+    route_line.add_to(m)
     add_depots(m, route, lang, datum=datum)
     markers: dict[str, folium.Marker] = {}
     for visit in _ordered(route):

@@ -25,9 +25,9 @@ __all__ = [
     "OSM_TILE_URL",
     "TILE_CHOICES",
     "TileSource",
+    "tile_source",
     "to_map",
     "to_map_point",
-    "tile_source",
 ]
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -69,9 +69,7 @@ def tile_source(tiles: str) -> TileSource:
         return TileSource(None, OSM_ATTRIBUTION)
     if tiles.startswith(("https://", "http://")) and all(p in tiles for p in ("{z}", "{x}", "{y}")):
         return TileSource(tiles, OSM_ATTRIBUTION)
-    msg = (
-        f"unknown tiles {tiles!r}: use 'osm', 'amap', 'none' or an http(s) URL template with {{z}}, {{x}}, {{y}}"
-    )
+    msg = f"unknown tiles {tiles!r}: use 'osm', 'amap', 'none' or an http(s) URL template with {{z}}, {{x}}, {{y}}"
     raise UnknownTilesError(msg)
 
 
