@@ -70,6 +70,7 @@ class RoadLayer(MacroElement):
         for line in roads.lines:
             lat, lon = to_map(line[:, 0], line[:, 1], datum)
             encoded.append(encode_polyline(lat, lon))
-        # Encoded polylines are ASCII 63-126: only the backslash needs escaping, which json.dumps does.
-        self.lines_js = json.dumps(encoded)
+        # Encoded polylines are ASCII 63-126: json.dumps escapes the backslash; the braces are escaped too, as
+        # branca renders the page's scripts through Jinja once more ("{{", "{%" and "{#" would be markup).
+        self.lines_js = json.dumps(encoded).replace("{", "\\u007b").replace("}", "\\u007d")
         self.count = len(encoded)

@@ -183,12 +183,15 @@ def test_breaks_sit_inside_their_windows(copenhagen_day: dict[str, Any]) -> None
 
 
 def test_outputs_include_a_map_per_team_and_the_overview(copenhagen_day: dict[str, Any]) -> None:
-    """The run writes the overview, one map per team, and Leaflet beside them."""
+    """The run writes the overview, one map per team, and Leaflet beside them; with ``--tiles none`` each map
+    and the overview draw the plan's roads."""
     out = copenhagen_day["work"] / "out"
     assert (out / "index.html").is_file()
+    assert "Doorstep.addRoads(" in (out / "index.html").read_text(encoding="utf-8")
     for team in ("T1", "T2", "T3", "T4", "T5"):
         html = (out / "maps" / f"{team}.html").read_text(encoding="utf-8")
         assert "OpenStreetMap" in html
+        assert "Doorstep.addRoads(" in html
     assert any((out / "static").rglob("leaflet.js"))
     assert "index.html" in copenhagen_day["stdout"]
 
