@@ -304,7 +304,7 @@ def render_team_pages(
     team_map = render_team_map(
         plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles, roads=roads
     )
-    officer = team_map.replace("</body>", officer_panel(plan, route, phones) + "</body>", 1)
+    officer = team_map.replace("</body>", officer_panel(plan, route, phones, env.settings.lang) + "</body>", 1)
     team_id = route.team.team_id
     return [
         PlanPage(plan_id=plan.plan_id, kind="map", team_id=team_id, html=team_map, script_hashes=csp_hashes(team_map)),
@@ -322,8 +322,10 @@ def mask_phone(phone: str | None) -> str:
     return "*** " + "".join(digits[-3:]) if len(digits) >= 6 else "***"
 
 
-def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None]) -> str:
-    """The outcome buttons of the officer page; the script is served from this origin (CSP: self)."""
+def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lang: str = "en") -> str:
+    """The outcome buttons and the re-plan button of the officer page; the script is served from this origin
+    (CSP: self). Stops carry their WGS-84 point: a re-plan without a GPS fix starts at the last stop done."""
+    from maps.i18n import translate
     from maps.page import esc
 
     rows = []
@@ -333,14 +335,26 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None]) -> 
         )
         phone = mask_phone(phones.get(visit.case_id))
         rows.append(
-            f'<li data-case="{esc(visit.case_id)}"><strong>{visit.seq} · {esc(visit.case_id)}</strong>'
+            f'<li data-case="{esc(visit.case_id)}" data-lat="{visit.location.lat:.6f}" '
+            f'data-lon="{visit.location.lon:.6f}"><strong><span class="ds-seq">{visit.seq}</span> · '
+            f"{esc(visit.case_id)}</strong>"
             + (f' <span class="ds-phone">{esc(phone)}</span>' if phone else "")
             + f'<div class="ds-outcome-buttons">{buttons}</div><span class="ds-sent"></span></li>'
         )
     members = "".join(f'<option value="{esc(m)}">{esc(m)}</option>' for m in route.team.members)
+    texts = " ".join(
+        f'data-{key.replace("_", "-")}="{esc(translate(lang, key))}"'
+        for key in ("replan_busy", "replan_done", "replan_failed", "replan_offline", "replan_unplanned")
+    )
+    replan = (
+        f'<div class="ds-replan"><button type="button" id="ds-replan" {texts}>{esc(translate(lang, "replan"))}'
+        '</button><p id="ds-replan-status" role="status"></p></div>'
+    )
+    start = route.team.start
     return (
         f'<div class="ds-panel ds-outcomes" id="ds-outcomes" data-plan="{esc(plan.plan_id)}" '
-        f'data-team="{esc(route.team.team_id)}"><label>Officer <select id="ds-officer">{members}</select></label>'
+        f'data-team="{esc(route.team.team_id)}" data-start-lat="{start.lat:.6f}" data-start-lon="{start.lon:.6f}">'
+        f'{replan}<label>Officer <select id="ds-officer">{members}</select></label>'
         f'<ol>{"".join(rows)}</ol><p id="ds-queue"></p></div>'
         '<script src="/assets/officer.js" defer></script>'
     )

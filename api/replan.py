@@ -28,7 +28,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
 
     Stops with an outcome on the plan date stay as they were, in front; the others are planned again from the
     team's position at ``now`` to the end of its shift; ``revision`` goes up by one. Stops that no longer fit
-    join the plan's ``dropped`` with the planner's reason.
+    join the plan's ``dropped`` with the planner's reason. The answer adds ``path``: ``[lat, lon]`` points of
+    the road path from the position through the re-planned stops to the end (not stored in plan.json).
     """
     with db.read() as s:
         job = s.get(PlanJob, plan_id)
@@ -130,4 +131,7 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         job.result = result
         for page in pages:
             s.merge(page)
-    return updated
+    # The answer also carries the road path of the rest of the day (from the position to the end), so an
+    # officer's page can redraw the route without reloading; plan.json itself keeps no geometry.
+    path = [[round(p.lat, 6), round(p.lon, 6)] for p in plan.routes[0].path]
+    return {**updated, "path": path}
