@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api import service
 from api.db import CaseRow, OutcomeRow, PlanJob, TeamRow
-from api.errors import ConflictError, InputFileError, NotFoundError
+from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, render_team_pages
 from api.plan_json import plan_to_dict
@@ -104,7 +104,12 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         # The day still ends at the depot, not at the place of the re-plan.
         spec = dataclasses.replace(spec, end=Location(entry["end"]["lat"], entry["end"]["lon"]))
     region = env.region_for([spec.profile])
-    teams = service.build_teams([spec], region, Path("replan"))
+    try:
+        teams = service.build_teams([spec], region, Path("replan"))
+    except InputFileError as err:
+        # What the network refused is the position sent (far from any road), not a file: a 422, not a 500.
+        msg = f"the position {request.lat:.6f}, {request.lon:.6f} is not on this region's road network"
+        raise BadRequestError(msg, {"field": "body.lat", "problem": str(err)}, code="position_off_network") from err
     run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S)
     plan = dataclasses.replace(run.plan, plan_id=plan_id)
     new = plan_to_dict(plan)

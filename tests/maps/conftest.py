@@ -155,8 +155,11 @@ def customer_ids() -> tuple[str, ...]:
     return CUSTOMER_IDS
 
 
+HELSINKI = Location(60.17, 24.94)
+
+
 def build_big_plan(
-    teams: int, stops: int, points_per_leg: int = 60, seed: int = 7, centre: Location = Location(60.17, 24.94)
+    teams: int, stops: int, points_per_leg: int = 60, seed: int = 7, centre: Location = HELSINKI
 ) -> Plan:
     """A full day for ``teams`` teams of ``stops`` stops each around ``centre`` (Helsinki), with a winding road
     path of ``points_per_leg`` points a leg (the most `geo` keeps): the largest pages the field will see."""

@@ -44,9 +44,7 @@ def test_encoded_polyline_matches_googles_example() -> None:
     assert decode_polyline(text) == [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)]
 
 
-def test_team_map_draws_every_road_around_the_day(
-    network: RoadNetwork, make_big_plan: Callable[..., Plan]
-) -> None:
+def test_team_map_draws_every_road_around_the_day(network: RoadNetwork, make_big_plan: Callable[..., Plan]) -> None:
     """Every road node inside the day's box (plus the margin) is within the simplification tolerance (plus
     1 m of encoding) of a drawn line, and nothing is drawn far outside that box."""
     plan = make_big_plan(teams=1, stops=25, centre=CENTRE)
@@ -81,9 +79,7 @@ def test_roads_only_without_tiles(network: RoadNetwork, make_big_plan: Callable[
     assert drawn_lines(render_overview(plan, {}, tiles="osm", roads=network)) == []
 
 
-def test_pages_with_roads_keep_their_size_budgets(
-    network: RoadNetwork, make_big_plan: Callable[..., Plan]
-) -> None:
+def test_pages_with_roads_keep_their_size_budgets(network: RoadNetwork, make_big_plan: Callable[..., Plan]) -> None:
     """With Copenhagen's roads drawn, a 25-stop team map stays within 250 KB and a 20 × 25 overview (one road
     layer shared by all teams) within 2 MB."""
     plan = make_big_plan(teams=20, stops=25, centre=CENTRE)

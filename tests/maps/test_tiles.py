@@ -19,8 +19,6 @@ from maps import render_overview, render_team_map
 from maps.tiles import AMAP_HOSTS, tile_source
 from routing.model import Plan, TeamDay
 
-from .conftest import visit
-
 SHENZHEN = "shenzhen_longgang.osm.bz2"
 _MARKER = re.compile(r"L\.(?:marker|circleMarker)\(\s*\[(-?[\d.]+), (-?[\d.]+)\]")
 _POLYLINE = re.compile(r"L\.polyline\(\s*(\[\[.*?\]\])", re.DOTALL)
@@ -125,7 +123,7 @@ def test_amap_tiles_and_attribution(plan: Plan) -> None:
     assert "webrd0{s}.is.autonavi.com/appmaptile" in page
     assert '"subdomains": "1234"' in page
     attributions = [json.loads(a) for a in re.findall(r'"attribution": (".*?"),', page)]
-    assert ['<a href="https://www.amap.com/">© AutoNavi / 高德地图</a>'] == attributions
+    assert attributions == ['<a href="https://www.amap.com/">© AutoNavi / 高德地图</a>']
     assert "© OpenStreetMap contributors" in page  # our road data, on every page
     assert "tile.openstreetmap.org" not in page
     assert tile_source("amap").datum == "gcj02" and tile_source("osm").datum == "wgs84"
