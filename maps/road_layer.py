@@ -8,6 +8,7 @@ a JSON pair, which keeps a team map with its roads well under its size budget. `
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 from folium.elements import MacroElement
@@ -17,6 +18,8 @@ from geo.road_lines import RoadLines
 from maps.tiles import to_map
 
 __all__ = ["RoadLayer", "decode_polyline", "encode_polyline"]
+
+_JINJA_OPENER = re.compile(r"\{(?=[{%#])")
 
 
 def encode_polyline(lat: np.ndarray, lon: np.ndarray) -> str:
@@ -70,7 +73,7 @@ class RoadLayer(MacroElement):
         for line in roads.lines:
             lat, lon = to_map(line[:, 0], line[:, 1], datum)
             encoded.append(encode_polyline(lat, lon))
-        # Encoded polylines are ASCII 63-126: json.dumps escapes the backslash; the braces are escaped too, as
-        # branca renders the page's scripts through Jinja once more ("{{", "{%" and "{#" would be markup).
-        self.lines_js = json.dumps(encoded).replace("{", "\\u007b").replace("}", "\\u007d")
+        # Encoded polylines are ASCII 63-126: json.dumps escapes the backslash, and a brace that would open Jinja
+        # markup ("{{", "{%", "{#") is escaped too, as branca renders the page's scripts through Jinja once more.
+        self.lines_js = _JINJA_OPENER.sub(r"\\u007b", json.dumps(encoded))
         self.count = len(encoded)
