@@ -15,7 +15,7 @@ from api.db import CaseRow, OutcomeRow, PlanJob, TeamRow
 from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, render_team_pages
-from api.plan_json import plan_to_dict
+from api.plan_json import plan_to_dict, visit_from_dict
 from api.schemas import ReplanRequest
 from geo.types import Location
 from routing.model import Break, TimeWindow
@@ -123,7 +123,22 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
     }
     if updated["break"] is not None and updated["break"].get("after_seq") is not None:
         updated["break"]["after_seq"] += len(kept)
-    pages = render_team_pages(plan, plan.routes[0], env, {c.case_id: c.phone for c in cases}, region)
+    # The page shows the whole day again: the visits done (back from plan.json), then the re-planned rest.
+    done = tuple(
+        visit_from_dict(stop, date, zone, str(rows[stop["case_id"]].record.get("customer_id") or stop["case_id"]),
+                        rows[stop["case_id"]].record.get("address"))
+        for stop in kept
+        if stop["case_id"] in rows
+    )  # fmt: skip
+    rest = plan.routes[0]
+    page_route = dataclasses.replace(
+        rest,
+        visits=done + tuple(dataclasses.replace(v, seq=v.seq + len(kept)) for v in rest.visits),
+        break_after_seq=None if rest.break_after_seq is None else rest.break_after_seq + len(kept),
+        revision=updated["revision"],
+    )
+    phones = {case_id: row.record.get("phone") for case_id, row in rows.items()}
+    pages = render_team_pages(plan, page_route, env, phones, region)
     with db.write() as s:
         job = s.get(PlanJob, plan_id, with_for_update=True)
         assert job is not None and job.result is not None

@@ -97,8 +97,8 @@ def test_replan_redraws_the_day_and_raises_the_revision(
     api: Api, links: dict[str, Any], phone: webdriver.Chrome
 ) -> None:
     """After one stop is done, re-plan re-orders the rest from the phone's fix: the page shows the server's new
-    order (outcome list, header list and map markers) without reloading, the route starts at the fix, and the
-    plan's revision is 2."""
+    order (outcome list, header list and map markers) without reloading, the route starts at the fix, the
+    plan's revision is 2, and a reload shows the same day."""
     plan_id = links["plan_id"]
     before = team_entry(api, plan_id, "T1")
     assert before["revision"] == 1 and len(before["stops"]) >= 3
@@ -136,6 +136,12 @@ def test_replan_redraws_the_day_and_raises_the_revision(
     start = phone.execute_script("var p = Doorstep.day.route.getLatLngs()[0]; return [p.lat, p.lng]")
     assert start == pytest.approx(FIX, abs=1e-6)  # the road path of the rest starts at the fix sent
     assert "revision 2" in status.text
+    # Reloaded, the server's re-rendered page shows the same day: the visit done, then the re-planned rest.
+    open_page(phone, api, links["T1"])
+    assert shown_order(phone, "#ds-outcomes li[data-case]") == order
+    assert [e.text for e in phone.find_elements(By.CSS_SELECTOR, "#ds-outcomes .ds-seq")] == [
+        str(s["seq"]) for s in after["stops"]
+    ]
 
 
 def test_replan_offline_says_so(api: Api, links: dict[str, Any], phone: webdriver.Chrome) -> None:
