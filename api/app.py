@@ -31,6 +31,7 @@ from api import service
 from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
+from api.learnt_presence import LearntPresence
 from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
@@ -87,6 +88,7 @@ class Services:
     metrics: Metrics
     day: DaySettings
     prior: PresencePrior
+    presence: LearntPresence
     runner: JobRunner
     outcomes: OutcomeWriter
     day_types: DayTypes
@@ -364,6 +366,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         lang=resolve_lang(settings.lang),
     )
     holder: dict[str, Services] = {}
+    prior = PresencePrior.load_default()
+    learnt = LearntPresence(db, prior, day.timezone)
     env = PlanningEnv(
         region_for=lambda profiles: holder["s"].region_for(profiles),
         settings=day,
@@ -371,6 +375,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         default_time_limit_s=settings.time_limit_s,
         scheduler=settings.scheduler,
         osm_path=settings.osm,
+        presence=learnt,
     )
     services = Services(
         settings=settings,
@@ -380,7 +385,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         audit=AuditWriter(db),
         metrics=Metrics(),
         day=day,
-        prior=PresencePrior.load_default(),
+        prior=prior,
+        presence=learnt,
         runner=JobRunner(db, env, settings.workers, settings.job_attempts),
         outcomes=OutcomeWriter(db),
         day_types=DayTypes(day.country),

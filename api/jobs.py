@@ -26,6 +26,7 @@ from api import partitions, service
 from api.db import CaseRow, Database, PlanJob, PlanPage, TeamRow, utcnow
 from api.errors import InputFileError
 from api.files import parse_cases, parse_teams
+from api.learnt_presence import LearntPresence
 from api.plan_json import plan_to_dict
 from api.settings import DaySettings
 from routing.errors import RoutingError
@@ -52,6 +53,8 @@ class PlanningEnv:
     # With a Dask scheduler (DOORSTEP_SCHEDULER) each job's branches are planned on that cluster.
     scheduler: str | None = None
     osm_path: Path | None = None
+    # The presence model taught by the stored outcomes; without it plans use the segment prior.
+    presence: LearntPresence | None = None
 
 
 class JobRunner:
@@ -229,11 +232,13 @@ def execute(
     region = env.region_for([t.profile for t in specs])
     teams = service.build_teams(specs, region, Path("stored teams"))
     time_limit = float(request.get("time_limit_s") or env.default_time_limit_s)
+    # Every stored outcome teaches the model the plan is made with: the next day's plan starts from what was learnt.
+    presence = env.presence.snapshot() if env.presence is not None else None
     if cases:
         if env.scheduler is not None and env.osm_path is not None:
             tasks = partitions.split_by_branch(
                 cases, teams, osm_path=env.osm_path, cache_dir=None, date=date, settings=env.settings,
-                time_limit_s=time_limit, seed=request.get("seed"), country=env.settings.country,
+                time_limit_s=time_limit, seed=request.get("seed"), country=env.settings.country, presence=presence,
             )  # fmt: skip
             results = partitions.run_partitions(
                 tasks, scheduler=env.scheduler, done=lambda r, n, total: progress(f"branch {n}/{total}", n / total)
@@ -246,7 +251,7 @@ def execute(
             run = partitions.merge_partitions(results, cases, teams, date, env.settings.timezone)
         else:
             run = service.plan_day(
-                cases, teams, region, date, env.settings, time_limit, request.get("seed"), progress=progress
+                cases, teams, region, date, env.settings, time_limit, request.get("seed"), presence, progress=progress
             )
         if run.violations:
             names = "; ".join(f"{v.code}: {v.message}" for v in run.violations[:20])

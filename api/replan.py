@@ -110,7 +110,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         # What the network refused is the position sent (far from any road), not a file: a 422, not a 500.
         msg = f"the position {request.lat:.6f}, {request.lon:.6f} is not on this region's road network"
         raise BadRequestError(msg, {"field": "body.lat", "problem": str(err)}, code="position_off_network") from err
-    run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S)
+    presence = env.presence.snapshot() if env.presence is not None else None
+    run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S, presence=presence)
     plan = dataclasses.replace(run.plan, plan_id=plan_id)
     new = plan_to_dict(plan)
     fresh = new["teams"][0]

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import store
 from api.auth import idempotent, request_id, require, services
 from api.errors import BadRequestError
+from api.learnt_presence import presence_answer
 from api.schemas import AnalyticsOut, OutcomeIn, OutcomeOut, PresenceOut
 from api.store import Principal
 
@@ -73,7 +74,7 @@ def presence(
     principal: Annotated[Principal, Depends(require("system", "supervisor"))],
 ) -> dict[str, Any]:
     svc = services(request)
-    answer = store.presence_of(svc.db, customer_id, svc.prior)
+    answer = presence_answer(svc.db, customer_id, svc.presence)
     svc.audit.log(principal.actor, "read", "presence", customer_id, request_id(request))
     return answer
 

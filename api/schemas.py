@@ -309,11 +309,21 @@ class PresenceHour(BaseModel):
     away: int
 
 
+class AddressFlag(BaseModel):
+    result: str = Field(description="wrong_address or moved")
+    at: str = Field(description="local time of the visit that reported it")
+
+
 class PresenceOut(BaseModel):
-    """P(home) by day type and hour: the segment prior updated by this customer's outcomes (Beta, strength 4)."""
+    """P(home) by day type and hour as the planner sees it: the segment prior taught by every stored outcome
+    (routing.learning.PresenceModel: per-hour Beta evidence shared across nearby hours, decaying with age, and an
+    "away for a while" state). ``home`` / ``away`` are the raw outcome counts of each hour."""
 
     customer_id: str
     segment: str
+    visits: int = Field(0, description="outcomes that carried presence evidence")
+    away_probability: float | None = Field(None, description="P(the customer is away for a while), now")
+    address_flag: AddressFlag | None = None
     hours: list[PresenceHour]
 
 

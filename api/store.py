@@ -47,7 +47,7 @@ from geo.crs import gcj02_to_wgs84
 from geo.types import Location
 from routing.errors import RoutingError
 from routing.model import Team
-from routing.presence import PresencePrior, day_type
+from routing.presence import day_type
 
 log = logging.getLogger("doorstep.store")
 
@@ -57,7 +57,6 @@ NOT_HOME = frozenset({"not_home"})
 # A GPS fix taken while meeting the customer moves the case when accurate to 30 m or better (geo.corrections).
 FIX_ACCURACY_M = MAX_GPS_ACCURACY_M
 REFUSAL_COOLDOWN_DAYS = 7
-PRIOR_STRENGTH = 4.0
 PLANNABLE_STATES = ("open", "planned")
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
@@ -623,37 +622,6 @@ def count_outcomes(db: Database) -> int:
 
 
 # --- presence and analytics -----------------------------------------------------------------------------------
-
-
-def presence_of(db: Database, customer_id: str, prior: PresencePrior) -> dict[str, Any]:
-    """P(home) by day type and hour: the segment prior as a Beta(strength) updated by the customer's counts."""
-    with db.read() as s:
-        row = s.scalar(select(CaseRow).where(CaseRow.customer_id == customer_id).limit(1))
-        if row is None:
-            msg = f"unknown customer {customer_id!r}"
-            raise NotFoundError(msg)
-        segment = str(row.record.get("segment") or "unknown")
-        counts = {
-            (e.day_type, e.hour): (e.home, e.away)
-            for e in s.scalars(select(PresenceEvidence).where(PresenceEvidence.customer_id == customer_id))
-        }
-    hours = []
-    for kind in ("workday", "rest_day", "public_holiday"):
-        for hour in range(24):
-            p0 = prior.p_home(segment, "rest_day" if kind == "public_holiday" else kind, hour)
-            home, away = counts.get((kind, hour), (0, 0))
-            p = (p0 * PRIOR_STRENGTH + home) / (PRIOR_STRENGTH + home + away)
-            hours.append(
-                {
-                    "day_type": kind,
-                    "hour": hour,
-                    "p_home": round(p, 4),
-                    "prior": round(p0, 4),
-                    "home": home,
-                    "away": away,
-                }
-            )
-    return {"customer_id": customer_id, "segment": segment, "hours": hours}
 
 
 GROUPS = ("segment", "hour", "day_type", "overdue_bucket", "team", "branch")

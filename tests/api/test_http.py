@@ -290,9 +290,11 @@ def test_outcome_is_idempotent_and_updates_case_presence_and_address(api: Api, p
         assert case["state"] == "suspended" and case["state_until"] == "2026-12-20"
         assert case["geocode"] == {"lat": 21.8711, "lon": -102.2716, "source": "officer_gps"}
         presence = c.get(f"/v1/customers/P{case_id}/presence").json()
-        hour = next(h for h in presence["hours"] if h["day_type"] == "workday" and h["hour"] == 18)
-        # Beta prior of strength 4 plus one at-home visit: (4 p0 + 1) / 5.
-        assert hour["home"] == 1 and hour["p_home"] == pytest.approx((4 * hour["prior"] + 1) / 5, abs=1e-3)
+        by_hour = {h["hour"]: h for h in presence["hours"] if h["day_type"] == "workday"}
+        # One at-home visit at 18:10 lifts P(home) at 18 and, less, at the hours beside it (the kernel).
+        assert by_hour[18]["home"] == 1 and presence["visits"] == 1
+        lift = {h: by_hour[h]["p_home"] - by_hour[h]["prior"] for h in (12, 17, 18, 19)}
+        assert min(lift[17], lift[18]) > 0.02 and 0 < lift[19] < lift[18] and abs(lift[12]) < 0.005, lift
         bad = c.post("/v1/outcomes", json=outcome(case_id, result="promise_to_pay"))
         assert bad.status_code == 422 and "promised_date" in bad.json()["error"]["message"]
         naive = c.post("/v1/outcomes", json={**outcome(case_id), "visited_at": "2026-12-02T18:10:00"})
@@ -305,6 +307,32 @@ def test_outcome_is_idempotent_and_updates_case_presence_and_address(api: Api, p
             == 1
         )
         assert s.get(CaseRow, case_id).fix_lat == pytest.approx(21.8711)
+
+
+def test_outcomes_teach_the_presence_model_that_plans_the_next_day(api: Api, planned: dict[str, Any]) -> None:
+    """Not-at-home outcomes at a stop's hour lower that customer's P(home) there, in the API and in the next plan."""
+    first = planned["result"]["teams"][0]["stops"][0]
+    case_id, hour = first["case_id"], int(first["slot"]["start"][11:13])
+    with api.client(api.system) as c:
+        before = c.get(f"/v1/customers/P{case_id}/presence").json()
+        # Five workdays before the plan day, each at the stop's hour: nobody at home.
+        for day in ("2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"):
+            body = {**outcome(case_id, result="not_home"), "visited_at": f"{day}T{hour:02d}:20:00-06:00"}
+            assert c.post("/v1/outcomes", json=body).status_code == 201
+        after = c.get(f"/v1/customers/P{case_id}/presence").json()
+    p_before = next(h for h in before["hours"] if h["day_type"] == "workday" and h["hour"] == hour)["p_home"]
+    p_after = next(h for h in after["hours"] if h["day_type"] == "workday" and h["hour"] == hour)["p_home"]
+    assert p_after < p_before - 0.15 and after["visits"] == before["visits"] + 5
+    with api.client(api.supervisor) as c:
+        plan_id = c.post("/v1/plans", json={"date": PLAN_DATE, "time_limit_s": 2, "seed": 1}).json()["plan_id"]
+        status = wait_for(
+            lambda: (s := c.get(f"/v1/plans/{plan_id}").json())["status"] in ("done", "failed") and s, 60, "the plan"
+        )
+        assert status["status"] == "done", status
+        result = c.get(f"/v1/plans/{plan_id}/result").json()
+    stop = next((s for t in result["teams"] for s in t["stops"] if s["case_id"] == case_id), None)
+    # The customer is now either left out or visited where the plan believes P(home) to be lower than before.
+    assert stop is None or stop["p_home"] < first["p_home"] - 0.1, (first, stop)
 
 
 def test_hundred_concurrent_posts_with_twenty_repeats_store_eighty(api: Api) -> None:
