@@ -29,6 +29,8 @@ from api.settings import (
 )
 from data import demo_files, helsinki_extract
 from geo.errors import GeoError
+from maps.errors import UnknownTilesError
+from maps.tiles import tile_source
 from routing.errors import RoutingError
 
 app = typer.Typer(help="Doorstep: plan home-verification visits that find customers at home.", no_args_is_help=True)
@@ -86,6 +88,11 @@ def _run_plan(
     presence_store: Path | None = None,
 ) -> None:
     started = time.perf_counter()
+    try:
+        tile_source(tiles)  # a bad --tiles fails before the planning, not after it
+    except UnknownTilesError as err:
+        msg = f"--tiles: {err}"
+        raise ConfigurationError(msg) from err
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
         if not path.is_file():
             msg = f"{label}: no such file: {path}"

@@ -222,6 +222,11 @@
         }
       });
     }
+    // The timeline drawn on the server shows the day as first planned: hidden rather than wrong (a reload
+    // brings the re-planned one).
+    Array.prototype.forEach.call(document.querySelectorAll(".ds-day"), function (el) {
+      el.hidden = true;
+    });
     document.documentElement.dataset.dsRevision = String(entry.revision);
   };
 
