@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from routing.model import Plan, Slot, TeamDay, Visit
+from geo.types import Location
+from routing.model import Plan, Slot, TeamDay, TimeWindow, Visit
 
 
 def iso_time(date: dt.date, seconds: int, zone: ZoneInfo) -> str:
@@ -92,3 +93,36 @@ def _stop(v: Visit, t: Any) -> dict[str, Any]:
 
 def _slot(slot: Slot, t: Any) -> dict[str, Any]:
     return {"kind": slot.kind, "start": t(slot.window.start), "end": t(slot.window.end)}
+
+
+def clock_seconds(iso: str, date: dt.date, zone: ZoneInfo) -> int:
+    """Wall-clock seconds since midnight of ``date`` in ``zone`` for an ISO 8601 time (the inverse of
+    `iso_time`)."""
+    t = dt.datetime.fromisoformat(iso).astimezone(zone)
+    return (t.date() - date).days * 86_400 + t.hour * 3600 + t.minute * 60 + t.second
+
+
+def visit_from_dict(
+    stop: dict[str, Any], date: dt.date, zone: ZoneInfo, customer_id: str, address: str | None
+) -> Visit:
+    """A plan.json stop back as a `Visit` (plan.json leaves out the customer id and the address)."""
+
+    def t(iso: str) -> int:
+        return clock_seconds(iso, date, zone)
+
+    slot = stop["slot"]
+    return Visit(
+        seq=int(stop["seq"]),
+        case_id=str(stop["case_id"]),
+        customer_id=customer_id,
+        address_kind=str(stop["address_kind"]),
+        location=Location(float(stop["lat"]), float(stop["lon"])),
+        arrival=t(stop["arrival"]),
+        wait_s=t(stop["service_start"]) - t(stop["arrival"]),
+        service_start=t(stop["service_start"]),
+        departure=t(stop["departure"]),
+        slot=Slot(str(slot["kind"]), TimeWindow(t(slot["start"]), t(slot["end"])), float(stop["p_home"])),
+        value=float(stop["value"]),
+        travel_s_from_previous=int(stop["travel_s_from_previous"]),
+        address=address,
+    )

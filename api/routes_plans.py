@@ -256,7 +256,8 @@ def revoke(plan_id: PlanId, team_id: TeamId, request: Request, principal: Superv
     summary="Re-plan the rest of a team's day from its position now (synchronous)",
     responses={
         200: {
-            "description": "the team's entry of plan.json, visits done kept, revision + 1",
+            "description": "the team's entry of plan.json, visits done kept, revision + 1, plus `path`: the "
+            "road path ([lat, lon] points) from the position through the re-planned stops to the end",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         409: {"description": "the plan is not done, the shift is over, or now is another day"},

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from api.errors import ConfigurationError
-from api.jobs import csp_hashes, mask_phone
+from api.jobs import csp_hashes, mask_phone, officer_panel
 from api.security import OfficerClaims, RateLimiter, Signer, hash_key, key_matches, link_expiry, make_api_key
 from api.server_settings import ENV_TABLE, ServerSettings
 from api.store import wilson
@@ -154,3 +154,31 @@ def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
     for name in ("api/migrations/env.py", "api/migrations/script.py.mako", "api/assets/officer.js"):
         assert name in names
     assert {f"api/migrations/versions/{m}" for m in migrations} <= names
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "offline"),
+    [
+        ("en", "Re-plan the rest of the day", "You are offline"),
+        ("zh-CN", "重新规划剩余行程", "当前处于离线状态"),  # officers in China read Chinese
+    ],
+)
+def test_officer_panel_has_a_replan_button_in_the_pages_language(lang: str, label: str, offline: str) -> None:
+    """The officer panel's re-plan button and its messages come in the settings' language, and every stop
+    carries its WGS-84 point (the fallback start of a re-plan without a GPS fix)."""
+    from maps.i18n import MESSAGES
+    from tests.maps.conftest import build_plan
+
+    plan = build_plan()
+    route = plan.routes[0]
+    panel = officer_panel(plan, route, {}, lang)
+    assert f">{label}</button>" in panel and offline in panel
+    assert all(MESSAGES[lang][key] in panel for key in ("replan_busy", "replan_failed", "replan_unplanned"))
+    for visit in route.visits:
+        assert f'data-lat="{visit.location.lat:.6f}" data-lon="{visit.location.lon:.6f}"' in panel
+    assert f'data-start-lat="{route.team.start.lat:.6f}"' in panel
+
+
+def test_amap_tiles_are_a_server_setting() -> None:
+    """DOORSTEP_TILES=amap is accepted (AMap's tiles, pages drawn in GCJ-02)."""
+    assert ServerSettings.from_env({"DOORSTEP_TILES": "amap"}).tiles == "amap"
