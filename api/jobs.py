@@ -336,7 +336,8 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
     rows = []
     for visit in sorted(route.visits, key=lambda v: v.seq):
         buttons = "".join(
-            f'<button type="button" data-result="{r}">{esc(r.replace("_", " "))}</button>' for r in RESULT_BUTTONS
+            f'<button type="button" data-result="{r}">{esc(translate(lang, f"result.{r}"))}</button>'
+            for r in RESULT_BUTTONS
         )
         phone = mask_phone(phones.get(visit.case_id))
         rows.append(
@@ -351,6 +352,11 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
         f'data-{key.replace("_", "-")}="{esc(translate(lang, key))}"'
         for key in ("replan_busy", "replan_done", "replan_failed", "replan_offline", "replan_unplanned")
     )
+    # The queue's and a refused post's messages, for officer.js to fill in ({n}, {status}).
+    queue_texts = " ".join(
+        f'data-{key.replace("_", "-")}="{esc(translate(lang, key, n="{n}", status="{status}"))}"'
+        for key in ("outcomes_waiting", "outcome_refused")
+    )
     replan = (
         f'<div class="ds-replan"><button type="button" id="ds-replan" {texts}>{esc(translate(lang, "replan"))}'
         '</button><p id="ds-replan-status" role="status"></p></div>'
@@ -358,8 +364,9 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
     start = route.team.start
     return (
         f'<div class="ds-panel ds-outcomes" id="ds-outcomes" data-plan="{esc(plan.plan_id)}" '
-        f'data-team="{esc(route.team.team_id)}" data-start-lat="{start.lat:.6f}" data-start-lon="{start.lon:.6f}">'
-        f'{replan}<label>Officer <select id="ds-officer">{members}</select></label>'
+        f'data-team="{esc(route.team.team_id)}" data-start-lat="{start.lat:.6f}" data-start-lon="{start.lon:.6f}" '
+        f'{queue_texts}>{replan}<label>{esc(translate(lang, "officer"))} <select id="ds-officer">{members}</select>'
+        "</label>"
         f'<ol>{"".join(rows)}</ol><p id="ds-queue"></p></div>'
         '<script src="/assets/officer.js" defer></script>'
     )

@@ -13,7 +13,14 @@
     try { return JSON.parse(localStorage.getItem(queueKey) || "[]"); } catch (e) { return []; }
   }
   function save(items) { localStorage.setItem(queueKey, JSON.stringify(items)); show(items); }
-  function show(items) { status.textContent = items.length ? items.length + " waiting to send" : ""; }
+  function show(items) {
+    status.textContent = items.length ? panel.dataset.outcomesWaiting.replace("{n}", String(items.length)) : "";
+  }
+  // The result as its button reads (in the page's language).
+  function label(caseId, result) {
+    var button = panel.querySelector('li[data-case="' + CSS.escape(caseId) + '"] button[data-result="' + result + '"]');
+    return button ? button.textContent : result;
+  }
   function uuid() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
     return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
@@ -39,7 +46,10 @@
         save(rest);
         if (response.ok) { markDone(item.case_id); }
         var li = panel.querySelector('li[data-case="' + CSS.escape(item.case_id) + '"] .ds-sent');
-        if (li) { li.textContent = response.ok ? "✓ " + item.result.replace(/_/g, " ") : "✗ " + response.status; }
+        if (li) {
+          li.textContent = response.ok ? "✓ " + label(item.case_id, item.result)
+            : "✗ " + panel.dataset.outcomeRefused.replace("{status}", String(response.status));
+        }
         flush();
       } else {
         setTimeout(flush, 5000);

@@ -179,6 +179,26 @@ def test_officer_panel_has_a_replan_button_in_the_pages_language(lang: str, labe
     assert f'data-start-lat="{route.team.start.lat:.6f}"' in panel
 
 
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_string_of_the_officer_panel_is_in_the_pages_language(lang: str) -> None:
+    """Outcome buttons, the officer picker and the queue's messages are translated; no English is left in zh-CN."""
+    import re
+
+    from maps.i18n import MESSAGES
+    from tests.maps.conftest import build_plan
+
+    plan = build_plan()
+    panel = officer_panel(plan, plan.routes[0], {}, lang)
+    labels = re.findall(r'<button type="button" data-result="([a-z_]+)">([^<]+)</button>', panel)
+    assert labels and all(text == MESSAGES[lang][f"result.{result}"] for result, text in labels)
+    assert f"<label>{MESSAGES[lang]['officer']} <select" in panel
+    assert MESSAGES[lang]["outcomes_waiting"] in panel and MESSAGES[lang]["outcome_refused"] in panel
+    if lang == "zh-CN":
+        # What a person reads, less the data (members' names, case ids): no Latin words left.
+        visible = re.sub(r"<option[^>]*>[^<]*</option>|<[^>]+>|\bC\d+\b", " ", panel)
+        assert not re.search(r"[A-Za-z]{3,}", visible), visible
+
+
 def test_amap_tiles_are_a_server_setting() -> None:
     """DOORSTEP_TILES=amap is accepted (AMap's tiles, pages drawn in GCJ-02)."""
     assert ServerSettings.from_env({"DOORSTEP_TILES": "amap"}).tiles == "amap"
