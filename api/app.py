@@ -32,10 +32,11 @@ from api.db import Database
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
 from api.learnt_presence import LearntPresence
+from api.outcomes import OutcomeWriter
 from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
-from api.store import AuditWriter, DayTypes, OutcomeWriter
+from api.store import AuditWriter, DayTypes
 from routing.presence import PresencePrior
 
 Scope = MutableMapping[str, Any]
@@ -377,6 +378,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         osm_path=settings.osm,
         presence=learnt,
     )
+    day_types = DayTypes(day.country)
     services = Services(
         settings=settings,
         db=db,
@@ -388,8 +390,8 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         prior=prior,
         presence=learnt,
         runner=JobRunner(db, env, settings.workers, settings.job_attempts),
-        outcomes=OutcomeWriter(db),
-        day_types=DayTypes(day.country),
+        outcomes=OutcomeWriter(db, day.timezone, day_types),
+        day_types=day_types,
         keys=KeyCache(),
         pages=PageCache(),
         base_region=region,
