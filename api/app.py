@@ -33,7 +33,7 @@ from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
 from api.learnt_presence import LearntPresence
 from api.outcomes import OutcomeWriter
-from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
+from api.security import KeyCache, LinkCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
 from api.store import AuditWriter, DayTypes
@@ -95,6 +95,7 @@ class Services:
     day_types: DayTypes
     keys: KeyCache
     pages: PageCache
+    links: LinkCache
     base_region: service.Region | None
     regions: dict[tuple[str, ...], service.Region] = field(default_factory=dict)
     region_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -394,6 +395,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         day_types=day_types,
         keys=KeyCache(),
         pages=PageCache(),
+        links=LinkCache(),
         base_region=region,
     )
     services.regions[tuple(sorted(region.networks))] = region

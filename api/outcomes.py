@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from api.db import AddressCorrection, CaseRow, Database, OutcomeRow, PlanJob, PresenceEvidence, utcnow
@@ -40,10 +40,10 @@ REFUSAL_COOLDOWN_DAYS = 7
 # How often a group is tried again after another process stored one of its client_ids first (PostgreSQL).
 RACE_RETRIES = 3
 
-_OUTCOMES = OutcomeRow.__table__
-_CASES = CaseRow.__table__
-_PRESENCE = PresenceEvidence.__table__
-_CORRECTIONS = AddressCorrection.__table__
+_OUTCOMES = cast(Table, OutcomeRow.__table__)
+_CASES = cast(Table, CaseRow.__table__)
+_PRESENCE = cast(Table, PresenceEvidence.__table__)
+_CORRECTIONS = cast(Table, AddressCorrection.__table__)
 
 
 @dataclass(frozen=True, slots=True)

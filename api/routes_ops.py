@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from starlette.concurrency import run_in_threadpool
 
 from api import store
-from api.app_pages import html_page, sign_in_form
-from api.auth import SESSION_COOKIE, SESSION_HOURS, request_id, services, session_cookie
+from api.app_pages import html_page, page_csp, sign_in_form
+from api.auth import SESSION_COOKIE, SESSION_HOURS, check_link, request_id, services, session_cookie
 from api.db import PlanJob, PlanPage
 from api.errors import NotFoundError, UnauthorizedError
 from api.schemas import Health, json_errors
+from api.security import CachedPage
+
+if TYPE_CHECKING:
+    from api.app import Services
 
 router = APIRouter(tags=["operations"])
 _OFFICER_JS = resources.files("api").joinpath("assets", "officer.js").read_bytes()
@@ -55,28 +61,47 @@ def metrics(request: Request) -> Response:
         **json_errors(401, 403, 404, 413, 422, 429),
     },
 )
-def officer_page(token: str, request: Request) -> HTMLResponse:
+async def officer_page(token: str, request: Request) -> Response:
+    """The link is checked on every read (a revoked link stops at once; a good one is remembered for seconds),
+    the page is sent as cached bytes with an ETag, and a phone that has it already gets a 304."""
     svc = services(request)
     claims = svc.signer.officer_claims(token)
     if claims is None:
         msg = "this link is invalid or has expired"
         raise UnauthorizedError(msg, code="link_invalid")
-    with svc.db.read() as s:
-        # The link is checked on every read (a revoked link stops at once); the page is cached until re-rendered.
-        store.check_officer_in(s, claims)
-        key = (claims.plan_id, claims.team_id)
-        cached = svc.pages.get(key)
-        if cached is None:
-            page = s.get(PlanPage, (claims.plan_id, "officer", claims.team_id))
-            if page is None:
-                msg = "this team has no map in the plan"
-                raise NotFoundError(msg)
-            cached = svc.pages.put(key, page.html, page.script_hashes)
-        html, hashes = cached
+    await check_link(svc, claims)
+    key = (claims.plan_id, claims.team_id)
+    page = svc.pages.get(key)
+    if page is None:
+        page = await run_in_threadpool(_load_officer_page, svc, key)
     svc.audit.log(
         f"link:{claims.link_id}", "read", "officer_map", f"{claims.plan_id}/{claims.team_id}", request_id(request)
     )
-    return html_page(html, hashes, svc.settings.tiles)
+    if page.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"etag": page.etag, "cache-control": OFFICER_CACHE_CONTROL})
+    return Response(page.body, headers=page.headers)
+
+
+# The phone may keep the page but must ask again before showing it (a revoked link then gets its 403).
+OFFICER_CACHE_CONTROL = "private, no-cache"
+
+
+def _load_officer_page(svc: Services, key: tuple[str, str]) -> CachedPage:
+    with svc.db.read() as s:
+        row = s.get(PlanPage, (key[0], "officer", key[1]))
+        if row is None:
+            msg = "this team has no map in the plan"
+            raise NotFoundError(msg)
+        html, hashes = row.html, row.script_hashes
+    body = html.encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": page_csp(hashes, svc.settings.tiles),
+        "etag": etag,
+        "cache-control": OFFICER_CACHE_CONTROL,
+    }
+    return svc.pages.put(key, CachedPage(body, etag, headers))
 
 
 @router.get("/assets/officer.js", include_in_schema=False)
