@@ -6,6 +6,7 @@ metrics registry, so tests can run several apps side by side.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import secrets
@@ -143,7 +144,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def _security_headers(scope: Scope, settings: ServerSettings) -> list[tuple[bytes, bytes]]:
+def _security_headers(settings: ServerSettings) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -172,6 +173,10 @@ class Guard:
         self.app = app
         self.settings = settings
         self.services = services
+        self._security = _security_headers(settings)
+        # Request ids only need to be unique: a random prefix per process and a counter (no urandom per request).
+        self._rid_prefix = secrets.token_hex(4)
+        self._rid_next = itertools.count().__next__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -181,7 +186,7 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         rid = headers.get("x-request-id", "")
         if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
-            rid = secrets.token_hex(8)
+            rid = f"{self._rid_prefix}{self._rid_next() & 0xFFFFFFFF:08x}"
         scope.setdefault("state", {})["request_id"] = rid
         status_holder = {"status": 500}
         path: str = scope["path"]
@@ -191,7 +196,7 @@ class Guard:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 extra = [(b"x-request-id", rid.encode())]
-                extra += _security_headers(scope, self.settings)
+                extra += self._security
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 if b"content-security-policy" not in existing:
                     csp = DOCS_CSP if path in ("/docs", "/redoc") else API_CSP

@@ -16,10 +16,10 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -508,7 +508,7 @@ class AuditWriter:
             if entries:
                 try:
                     with self._db.write() as s:
-                        s.execute(insert(AuditEntry), entries)
+                        s.connection().execute(insert(cast(Table, AuditEntry.__table__)), entries)
                 except Exception:  # the audit thread must outlive a database hiccup
                     log.exception("audit: could not write %d entries", len(entries))
             if stop:
