@@ -30,6 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api import service
 from api.db import Database
+from api.docs_pages import install_docs
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
 from api.learnt_presence import LearntPresence
@@ -158,11 +159,6 @@ def _security_headers(settings: ServerSettings) -> list[tuple[bytes, bytes]]:
 
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-DOCS_CSP = (
-    b"default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    b"style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
-    b"frame-ancestors 'none'"
-)
 
 
 class Guard:
@@ -199,8 +195,7 @@ class Guard:
                 extra += self._security
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 if b"content-security-policy" not in existing:
-                    csp = DOCS_CSP if path in ("/docs", "/redoc") else API_CSP
-                    extra.append((b"content-security-policy", csp))
+                    extra.append((b"content-security-policy", API_CSP))
                 if b"cache-control" not in existing:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = list(message.get("headers", [])) + extra
@@ -325,6 +320,10 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Served by api.docs_pages from this origin (FastAPI's own pages load their scripts from a CDN).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         responses={
             401: {"model": _error_model(), "description": "missing or wrong credential"},
             403: {"model": _error_model(), "description": "credential of the wrong role or scope"},
@@ -338,6 +337,7 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
 
     for module in (routes_cases, routes_plans, routes_outcomes, routes_ops):
         app.include_router(module.router)
+    install_docs(app)
     static_root = Path(str(resources.files("maps").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static_root), name="static")
     if settings.cors_origins:
