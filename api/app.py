@@ -34,6 +34,7 @@ from api.docs_pages import install_docs
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
 from api.learnt_presence import LearntPresence
+from api.officer_pages import OfficerFastPath
 from api.outcomes import OutcomeWriter
 from api.security import KeyCache, LinkCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
@@ -340,6 +341,9 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
     install_docs(app)
     static_root = Path(str(resources.files("maps").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static_root), name="static")
+    # Inside the Guard (and CORS): a read answered by the fast path still gets its headers, rate limit, metrics
+    # and log line.
+    app.add_middleware(OfficerFastPath, services=lambda: holder.get("services"))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

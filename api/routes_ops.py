@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,15 +12,15 @@ from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 
 from api import store
-from api.app_pages import html_page, page_csp, sign_in_form
+from api.app_pages import html_page, sign_in_form
 from api.auth import SESSION_COOKIE, SESSION_HOURS, check_link, request_id, services, session_cookie
-from api.db import PlanJob, PlanPage
-from api.errors import NotFoundError, UnauthorizedError
+from api.db import PlanJob
+from api.errors import UnauthorizedError
+from api.officer_pages import answer, load_officer_page
 from api.schemas import Health, json_errors
-from api.security import CachedPage
 
 if TYPE_CHECKING:
-    from api.app import Services
+    pass
 
 router = APIRouter(tags=["operations"])
 _OFFICER_JS = resources.files("api").joinpath("assets", "officer.js").read_bytes()
@@ -73,35 +72,9 @@ async def officer_page(token: str, request: Request) -> Response:
     key = (claims.plan_id, claims.team_id)
     page = svc.pages.get(key)
     if page is None:
-        page = await run_in_threadpool(_load_officer_page, svc, key)
-    svc.audit.log(
-        f"link:{claims.link_id}", "read", "officer_map", f"{claims.plan_id}/{claims.team_id}", request_id(request)
-    )
-    if page.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers={"etag": page.etag, "cache-control": OFFICER_CACHE_CONTROL})
-    return Response(page.body, headers=page.headers)
-
-
-# The phone may keep the page but must ask again before showing it (a revoked link then gets its 403).
-OFFICER_CACHE_CONTROL = "private, no-cache"
-
-
-def _load_officer_page(svc: Services, key: tuple[str, str]) -> CachedPage:
-    with svc.db.read() as s:
-        row = s.get(PlanPage, (key[0], "officer", key[1]))
-        if row is None:
-            msg = "this team has no map in the plan"
-            raise NotFoundError(msg)
-        html, hashes = row.html, row.script_hashes
-    body = html.encode("utf-8")
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {
-        "content-type": "text/html; charset=utf-8",
-        "content-security-policy": page_csp(hashes, svc.settings.tiles),
-        "etag": etag,
-        "cache-control": OFFICER_CACHE_CONTROL,
-    }
-    return svc.pages.put(key, CachedPage(body, etag, headers))
+        page = await run_in_threadpool(load_officer_page, svc, key)
+    status, headers, body = answer(svc, claims, page, request.headers.get("if-none-match", ""), request_id(request))
+    return Response(body, status_code=status, headers=headers)
 
 
 @router.get("/assets/officer.js", include_in_schema=False)
