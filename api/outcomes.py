@@ -83,6 +83,15 @@ class _Stored:
     id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A post's answer once its row id is known: new or a repeat, and the case state to answer."""
+
+    created: bool
+    client_id: str
+    state: str
+
+
 @dataclass(slots=True)
 class _Group:
     """What a group writes, gathered while its outcomes are decided one by one."""
@@ -107,7 +116,7 @@ def record_outcomes(
     customer, corrects the case's location. ``kind_of`` gives the day type of a local date.
     """
     zone = ZoneInfo(timezone)
-    answers: list[Recorded | ApiError | tuple[str, str] | None] = [None] * len(posts)
+    answers: list[Recorded | ApiError | _Pending | None] = [None] * len(posts)
     stops = _plan_stops(conn, {p.principal.claims.plan_id for p in posts if p.principal.claims is not None})
     digests: list[str] = []
     payloads: list[dict[str, Any]] = []
@@ -139,7 +148,9 @@ def record_outcomes(
                 msg = f"client_id {client_id} was already used for a different outcome"
                 answers[i] = ConflictError(msg, {"client_id": client_id}, code="client_id_conflict")
             else:
-                answers[i] = ("repeat", client_id)
+                case = cases.get(stored.values["case_id"])
+                # The case's state at this moment of the group, as a one-by-one repeat would answer it.
+                answers[i] = _Pending(False, client_id, case.state if case is not None else "open")
             continue
         case = cases.get(outcome.case_id)
         if case is None:
@@ -165,40 +176,31 @@ def record_outcomes(
         group.rows.append(row)
         known[client_id] = _Stored(row)
         _apply(case, outcome, local.date(), client_id, group)
-        answers[i] = ("new", client_id)
         # The state this outcome left its case in (a later outcome of the group may change it again).
-        row["_state"] = case.state
+        answers[i] = _Pending(True, client_id, case.state)
     _write(conn, group, cases, known, now)
-    return [_answer(a, known, cases) for a in answers]
+    return [_answer(a, known) for a in answers]
 
 
-def _answer(
-    answer: Recorded | ApiError | tuple[str, str] | None, known: dict[str, _Stored], cases: dict[str, _Case]
-) -> Recorded | ApiError:
+def _answer(answer: Recorded | ApiError | _Pending | None, known: dict[str, _Stored]) -> Recorded | ApiError:
     assert answer is not None
-    if not isinstance(answer, tuple):
+    if not isinstance(answer, _Pending):
         return answer
-    kind, client_id = answer
-    stored = known[client_id]
+    stored = known[answer.client_id]
     values = stored.values
-    if kind == "new":
-        state = values["_state"]
-    else:
-        case = cases.get(values["case_id"])
-        state = case.state if case is not None else "open"
     assert stored.id is not None
     return Recorded(
-        kind == "new",
+        answer.created,
         {
             "id": stored.id,
-            "client_id": client_id,
+            "client_id": answer.client_id,
             "case_id": values["case_id"],
             "team_id": values["team_id"],
             "plan_id": values["plan_id"],
             "result": values["result"],
             "visited_at": _aware(values["visited_at"]),
             "recorded_at": _aware(values["recorded_at"]),
-            "case_state": state,
+            "case_state": answer.state,
             "outcome": values["payload"],
         },
     )
@@ -327,7 +329,7 @@ def _write(
         return
     module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     insert_rows = module.insert(_OUTCOMES).on_conflict_do_nothing(index_elements=["client_id"])
-    params = [{k: v for k, v in row.items() if not k.startswith("_")} for row in group.rows]
+    params = group.rows
     ids = dict((c, i) for i, c in conn.execute(insert_rows.returning(_OUTCOMES.c.id, _OUTCOMES.c.client_id), params))
     if len(ids) != len(params):
         # Another process stored one of these client_ids after we looked: decide the group again.
