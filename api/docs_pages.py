@@ -1,8 +1,10 @@
-"""The API's documentation pages (Swagger UI at ``/docs``, ReDoc at ``/redoc``), served wholly from this origin.
+"""The API's documentation page (Swagger UI at ``/docs``), served wholly from this origin.
 
-The product makes no outside requests, so the pages' scripts, styles and icon come from the ``fastapi-offline``
-package's files (Swagger UI 5, which renders OpenAPI 3.1, and ReDoc), mounted at ``/docs-assets``. Each page
-has a CSP of its own: this origin only, plus the hash of Swagger UI's one inline start-up script.
+The product makes no outside requests, so the page's script, style and icon come from the ``fastapi-offline``
+package's files (Swagger UI 5, which renders OpenAPI 3.1; the ``swagger-ui-bundle`` package carries Swagger UI 4,
+which does not), mounted at ``/docs-assets``. The page has a CSP of its own: this origin only, plus the hash of
+Swagger UI's one inline start-up script. There is no ``/redoc``: ReDoc's bundle always loads its maker's logo from
+their CDN.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,16 +25,16 @@ _ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 def docs_csp(script_hashes: str) -> str:
-    """Self-only: scripts from this origin and the page's hashed inline scripts; blob: workers (ReDoc's search)."""
+    """Self-only: scripts from this origin and the page's hashed inline scripts."""
     return (
         f"default-src 'self'; script-src 'self' {script_hashes}".rstrip()
-        + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+        + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 
 
 def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
-    """Mount the assets and add ``/docs`` and ``/redoc`` (the app is made with ``docs_url=redoc_url=None``)."""
+    """Mount the assets and add ``/docs`` (the app is made with ``docs_url=redoc_url=None``)."""
     app.mount(ASSETS_URL, StaticFiles(directory=_ASSETS), name="docs-assets")
     swagger = get_swagger_ui_html(
         openapi_url=openapi_url,
@@ -43,17 +45,8 @@ def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
         oauth2_redirect_url=None,
         swagger_ui_parameters=app.swagger_ui_parameters,
     ).body
-    redoc = get_redoc_html(
-        openapi_url=openapi_url,
-        title=f"{app.title} - ReDoc",
-        redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
-    ).body
-    pages = {"/docs": bytes(swagger).decode("utf-8"), "/redoc": bytes(redoc).decode("utf-8")}
-
-    for path, html in pages.items():
-        app.add_api_route(path, _page(html), methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    page = _page(bytes(swagger).decode("utf-8"))
+    app.add_api_route("/docs", page, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
 
 
 def _page(html: str) -> Callable[[], Awaitable[HTMLResponse]]:
