@@ -220,24 +220,25 @@ class LinkCache:
         """Take this before reading the database; hand it to `put` with the answer."""
         return self._generation
 
-    def good(self, claims: OfficerClaims) -> bool:
+    def good(self, claims: OfficerClaims, now: float | None = None) -> bool:
         """Whether the link of ``claims`` was found good less than ``ttl`` seconds ago and not revoked since."""
         entry = self._entries.get(claims.link_id)
         return (
             entry is not None
-            and entry[0] > time.monotonic()
+            and entry[0] > (time.monotonic() if now is None else now)
             and entry[1] == claims.plan_id
             and entry[2] == claims.team_id
         )
 
-    def put(self, claims: OfficerClaims, generation: int) -> None:
+    def put(self, claims: OfficerClaims, generation: int, now: float | None = None) -> None:
         """Remember a link found good by a check that began at ``generation``."""
         with self._lock:
             if generation != self._generation:
                 return
             if len(self._entries) >= self._max:
                 self._entries.clear()
-            self._entries[claims.link_id] = (time.monotonic() + self.ttl, claims.plan_id, claims.team_id)
+            t = time.monotonic() if now is None else now
+            self._entries[claims.link_id] = (t + self.ttl, claims.plan_id, claims.team_id)
 
     def revoke(self, plan_id: str, team_id: str | None = None) -> None:
         """Forget the links of a plan's team (or of the whole plan) now."""

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.db import AuditEntry, Database
+from api.security import LinkCache, OfficerClaims
 from api.store import AuditWriter
 from tests.api.conftest import AGUAS, Api, seed_cases, start_api, team_body, wait_for
 
@@ -202,3 +203,21 @@ def test_audit_writer_stores_everything_queued_when_closed(empty_db: Database) -
     writer.close(timeout=60)
     with empty_db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 5000
+
+
+def test_link_cache_forgets_revoked_expired_and_stale_answers() -> None:
+    """Good for ttl seconds; a revocation drops the team's links and refuses an answer checked before it."""
+    cache = LinkCache(ttl=5.0)
+    t1 = OfficerClaims("l1", "P", "T1", 2**40)
+    t2 = OfficerClaims("l2", "P", "T2", 2**40)
+    cache.put(t1, cache.generation, now=100.0)
+    cache.put(t2, cache.generation, now=100.0)
+    assert cache.good(t1, now=104.9) and not cache.good(t1, now=105.0)  # 100 + 5 s
+    # The same link id presented with other claims (another plan or team) is not the cached link.
+    assert not cache.good(OfficerClaims("l1", "P", "T2", 2**40), now=101.0)
+    before = cache.generation  # a check of t1 starts, reads "not revoked" from the database ...
+    cache.revoke("P", "T1")  # ... the link is revoked meanwhile ...
+    cache.put(t1, before, now=101.0)  # ... and its stale answer is not kept
+    assert not cache.good(t1, now=101.0) and cache.good(t2, now=101.0)
+    cache.revoke("P")  # the whole plan
+    assert not cache.good(t2, now=101.0)
