@@ -248,6 +248,7 @@ async def post_links(
 @router.delete("/{plan_id}/links/{team_id}", response_model=RevokeAnswer, summary="Revoke a team's links")
 def revoke(plan_id: PlanId, team_id: TeamId, request: Request, principal: Supervisor) -> dict[str, Any]:
     count = store.revoke_links(services(request).db, plan_id, team_id, principal.actor)
+    services(request).links.revoke(plan_id, team_id)
     return {"plan_id": plan_id, "team_id": team_id, "revoked": count}
 
 
