@@ -6,6 +6,7 @@ metrics registry, so tests can run several apps side by side.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import secrets
@@ -29,14 +30,17 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api import service
 from api.db import Database
+from api.docs_pages import install_docs
 from api.errors import ApiError, DoorstepError
 from api.jobs import JobRunner, PlanningEnv
 from api.learnt_presence import LearntPresence
+from api.officer_pages import OfficerFastPath
 from api.outcome_frames import PreparedCache
-from api.security import KeyCache, PageCache, RateLimiter, Signer, load_or_create_secret
+from api.outcomes import OutcomeWriter
+from api.security import KeyCache, LinkCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
 from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
-from api.store import AuditWriter, DayTypes, OutcomeWriter
+from api.store import AuditWriter, DayTypes
 from routing.presence import PresencePrior
 
 Scope = MutableMapping[str, Any]
@@ -95,6 +99,7 @@ class Services:
     day_types: DayTypes
     keys: KeyCache
     pages: PageCache
+    links: LinkCache
     base_region: service.Region | None
     analytics: PreparedCache = field(default_factory=PreparedCache)
     regions: dict[tuple[str, ...], service.Region] = field(default_factory=dict)
@@ -143,7 +148,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def _security_headers(scope: Scope, settings: ServerSettings) -> list[tuple[bytes, bytes]]:
+def _security_headers(settings: ServerSettings) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -157,11 +162,6 @@ def _security_headers(scope: Scope, settings: ServerSettings) -> list[tuple[byte
 
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-DOCS_CSP = (
-    b"default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    b"style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
-    b"frame-ancestors 'none'"
-)
 
 
 class Guard:
@@ -172,6 +172,10 @@ class Guard:
         self.app = app
         self.settings = settings
         self.services = services
+        self._security = _security_headers(settings)
+        # Request ids only need to be unique: a random prefix per process and a counter (no urandom per request).
+        self._rid_prefix = secrets.token_hex(4)
+        self._rid_next = itertools.count().__next__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -181,7 +185,7 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         rid = headers.get("x-request-id", "")
         if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
-            rid = secrets.token_hex(8)
+            rid = f"{self._rid_prefix}{self._rid_next() & 0xFFFFFFFF:08x}"
         scope.setdefault("state", {})["request_id"] = rid
         status_holder = {"status": 500}
         path: str = scope["path"]
@@ -191,11 +195,10 @@ class Guard:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 extra = [(b"x-request-id", rid.encode())]
-                extra += _security_headers(scope, self.settings)
+                extra += self._security
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 if b"content-security-policy" not in existing:
-                    csp = DOCS_CSP if path in ("/docs", "/redoc") else API_CSP
-                    extra.append((b"content-security-policy", csp))
+                    extra.append((b"content-security-policy", API_CSP))
                 if b"cache-control" not in existing:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = list(message.get("headers", [])) + extra
@@ -320,6 +323,10 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Served by api.docs_pages from this origin (FastAPI's own pages load their scripts from a CDN).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         responses={
             401: {"model": _error_model(), "description": "missing or wrong credential"},
             403: {"model": _error_model(), "description": "credential of the wrong role or scope"},
@@ -333,8 +340,12 @@ def create_app(settings: ServerSettings, region: service.Region | None = None) -
 
     for module in (routes_cases, routes_plans, routes_outcomes, routes_analytics, routes_ops):
         app.include_router(module.router)
+    install_docs(app)
     static_root = Path(str(resources.files("maps").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static_root), name="static")
+    # Inside the Guard (and CORS): a read answered by the fast path still gets its headers, rate limit, metrics
+    # and log line.
+    app.add_middleware(OfficerFastPath, services=lambda: holder.get("services"))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -379,6 +390,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         osm_path=settings.osm,
         presence=learnt,
     )
+    day_types = DayTypes(day.country)
     services = Services(
         settings=settings,
         db=db,
@@ -390,10 +402,11 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         prior=prior,
         presence=learnt,
         runner=JobRunner(db, env, settings.workers, settings.job_attempts),
-        outcomes=OutcomeWriter(db),
-        day_types=DayTypes(day.country),
+        outcomes=OutcomeWriter(db, day.timezone, day_types),
+        day_types=day_types,
         keys=KeyCache(),
         pages=PageCache(),
+        links=LinkCache(),
         base_region=region,
     )
     services.regions[tuple(sorted(region.networks))] = region

@@ -8,13 +8,17 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 
 from maps.page import esc
+from maps.tiles import AMAP_HOSTS
 
 
 def page_csp(script_hashes: str, tiles: str) -> str:
-    """The CSP of a page: scripts from this origin and the page's own hashed inline scripts only."""
+    """The CSP of a page: scripts from this origin and the page's own hashed inline scripts only; images also
+    from the configured tile host (AMap's four hosts for ``amap``), and from no other."""
     img = "'self' data:"
     if tiles == "osm":
         img += " https://tile.openstreetmap.org"
+    elif tiles == "amap":
+        img += " " + " ".join(AMAP_HOSTS)
     elif tiles.startswith("https://"):
         img += " " + "/".join(tiles.split("/")[:3])
     return (

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import store
 from api.errors import ForbiddenError, UnauthorizedError
-from api.security import key_id_of
+from api.security import OfficerClaims, key_id_of
 from api.store import Principal
 
 if TYPE_CHECKING:
@@ -70,10 +70,19 @@ def require(*roles: str, officer: bool = False, cookie: bool = False) -> Callabl
         if not officer:
             msg = "an officer link cannot use this endpoint"
             raise ForbiddenError(msg)
-        await run_in_threadpool(store.check_officer, svc.db, claims)
+        await check_link(svc, claims)
         return Principal(actor=f"link:{claims.link_id}", role="officer", claims=claims)
 
     return dependency
+
+
+async def check_link(svc: Services, claims: OfficerClaims) -> None:
+    """403 unless the link of ``claims`` is unrevoked and its plan approved (remembered for a few seconds)."""
+    if svc.links.good(claims):
+        return
+    generation = svc.links.generation
+    await run_in_threadpool(store.check_officer, svc.db, claims)
+    svc.links.put(claims, generation)
 
 
 def _role(principal: Principal, roles: tuple[str, ...]) -> Principal:

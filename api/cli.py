@@ -29,6 +29,8 @@ from api.settings import (
 )
 from data import demo_files, helsinki_extract
 from geo.errors import GeoError
+from maps.errors import UnknownTilesError
+from maps.tiles import tile_source
 from routing.errors import RoutingError
 
 app = typer.Typer(help="Doorstep: plan home-verification visits that find customers at home.", no_args_is_help=True)
@@ -63,6 +65,9 @@ def _progress() -> Iterator[service.Progress]:
         yield report
 
 
+TILES_HELP = "Map tiles: osm, amap (AMap, drawn in GCJ-02), none (the plan's roads as a light layer) or an https URL."
+
+
 def _run_plan(
     osm: Path,
     cases_path: Path,
@@ -83,6 +88,11 @@ def _run_plan(
     presence_store: Path | None = None,
 ) -> None:
     started = time.perf_counter()
+    try:
+        tile_source(tiles)  # a bad --tiles fails before the planning, not after it
+    except UnknownTilesError as err:
+        msg = f"--tiles: {err}"
+        raise ConfigurationError(msg) from err
     for label, path in (("--osm", osm), ("--cases", cases_path), ("--teams", teams_path)):
         if not path.is_file():
             msg = f"{label}: no such file: {path}"
@@ -134,7 +144,7 @@ def _run_plan(
         raise RoutingError(msg)
     public_base = resolve_public_url()
     written = service.write_outputs(
-        run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf
+        run, out_dir, lang=settings.lang, tiles=tiles, public_base=public_base, sheets_pdf=pdf, region=region
     )
     _summary(run, written, time.perf_counter() - started)
     if failed:
@@ -190,7 +200,7 @@ def demo(
     time_limit: Annotated[float, typer.Option(help="Solver time budget in seconds.")] = 5.0,
     seed: Annotated[int | None, typer.Option(help="Make the run reproducible.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
-    tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    tiles: Annotated[str, typer.Option(help=TILES_HELP)] = "osm",
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
 ) -> None:
     """Plan a whole day on the embedded Helsinki extract with synthetic cases, and write the maps."""
@@ -224,7 +234,7 @@ def plan(
     tz: Annotated[str | None, typer.Option(help="Time zone (IANA); default: the extract's.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO country code; default: the zone's.")] = None,
     lang: Annotated[str | None, typer.Option(help="Map language: en or zh-CN.")] = None,
-    tiles: Annotated[str, typer.Option(help="Map tiles: osm or none.")] = "osm",
+    tiles: Annotated[str, typer.Option(help=TILES_HELP)] = "osm",
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print each route sheet to PDF (headless Chromium).")] = False,
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://HOST:8786): plan the branches on that cluster.")

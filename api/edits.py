@@ -21,7 +21,7 @@ from api.db import CaseRow, Database, PlanJob, TeamRow, utcnow
 from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, held_reason, render_pages
-from api.plan_json import clock_of, plan_to_dict
+from api.plan_json import clock_seconds, plan_to_dict
 from api.schemas import AddEdit, MoveEdit, PinEdit, PlanEdits, RemoveEdit
 from routing.errors import RoutingError
 from routing.model import Dropped
@@ -232,14 +232,14 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     draft = _Draft(
         state=state,
         routes={
-            t["team_id"]: [(stop["case_id"], clock_of(stop["service_start"], date, zone)) for stop in t["stops"]]
+            t["team_id"]: [(stop["case_id"], clock_seconds(stop["service_start"], date, zone)) for stop in t["stops"]]
             for t in result["teams"]
         },
         unresolved={u["case_id"]: u["code"] for u in result["unresolved"]},
         dropped={d["case_id"]: d["code"] for d in result["dropped"]},
         in_plan=(set(plan_cases) | set(state.added)) - set(state.removed),
     )
-    shift_start = {t["team_id"]: clock_of(t["start"]["time"], date, zone) for t in result["teams"]}
+    shift_start = {t["team_id"]: clock_seconds(t["start"]["time"], date, zone) for t in result["teams"]}
     _apply(draft, body, rows, teams, date, shift_start)
     if draft.problems:
         msg = "; ".join(f"{p['field']}: {p['error']}" for p in draft.problems[:10])
@@ -300,7 +300,8 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     )
     new = {**plan_to_dict(plan), "revision": revision + 1, "edits": state.to_dict()}
     new["teams"] = [t if t["team_id"] in changed else old_teams[t["team_id"]] for t in new["teams"]]
-    pages = render_pages(plan, env, {c.case_id: c.phone for c in cases}, teams=changed, revision=revision + 1)
+    phones = {c.case_id: c.phone for c in cases}
+    pages = render_pages(plan, env, phones, region, teams=changed, revision=revision + 1)
     entry = {
         "revision": revision + 1,
         "at": utcnow().isoformat(),

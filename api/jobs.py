@@ -277,7 +277,7 @@ def execute(
         plan = Plan(plan_id, date, env.settings.timezone, (), (), (), SolverInfo("ortools", "nothing_to_plan", 0.0))
     plan = dataclasses.replace(plan, plan_id=plan_id, dropped=(*plan.dropped, *held), cases=len(cases) + len(held))
     progress("maps", 0.95)
-    return plan_to_dict(plan), render_pages(plan, env, phones)
+    return plan_to_dict(plan), render_pages(plan, env, phones, region)
 
 
 def csp_hashes(page: str) -> str:
@@ -293,11 +293,13 @@ def render_pages(
     plan: Plan,
     env: PlanningEnv,
     phones: dict[str, str | None],
+    region: service.Region | None = None,
     teams: Collection[str] | None = None,
     revision: int = 1,
 ) -> list[PlanPage]:
     """The overview (with the edit panel of a draft plan at ``revision``), each team's supervisor map and each
-    team's officer page (the map with outcome buttons).
+    team's officer page (the map with outcome buttons); with ``region``, tile-less pages draw the roads of the
+    networks the plan was made on.
 
     With ``teams``, only those teams' pages are drawn (the others are unchanged) besides the overview.
     """
@@ -307,23 +309,33 @@ def render_pages(
     lang = env.settings.lang
     pages: list[PlanPage] = []
     links = {r.team.team_id: f"/v1/plans/{plan.plan_id}/teams/{r.team.team_id}/map" for r in plan.routes}
-    overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles)
+    roads = region.roads_for("car") if region is not None else None
+    overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles, roads=roads)
     overview = overview.replace("</body>", plan_editor(plan, revision) + "</body>", 1)
     pages.append(
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )
     for route in plan.routes:
         if teams is None or route.team.team_id in teams:
-            pages += render_team_pages(plan, route, env, phones)
+            pages += render_team_pages(plan, route, env, phones, region)
     return pages
 
 
-def render_team_pages(plan: Plan, route: TeamDay, env: PlanningEnv, phones: dict[str, str | None]) -> list[PlanPage]:
+def render_team_pages(
+    plan: Plan,
+    route: TeamDay,
+    env: PlanningEnv,
+    phones: dict[str, str | None],
+    region: service.Region | None = None,
+) -> list[PlanPage]:
     """A team's supervisor map and its officer page (the same map with the outcome buttons)."""
     from maps import render_team_map
 
-    team_map = render_team_map(plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles)
-    officer = team_map.replace("</body>", officer_panel(plan, route, phones) + "</body>", 1)
+    roads = region.roads_for(route.team.profile) if region is not None else None
+    team_map = render_team_map(
+        plan, route, lang=env.settings.lang, asset_prefix="/static/", tiles=env.tiles, roads=roads
+    )
+    officer = team_map.replace("</body>", officer_panel(plan, route, phones, env.settings.lang) + "</body>", 1)
     team_id = route.team.team_id
     return [
         PlanPage(plan_id=plan.plan_id, kind="map", team_id=team_id, html=team_map, script_hashes=csp_hashes(team_map)),
@@ -341,25 +353,46 @@ def mask_phone(phone: str | None) -> str:
     return "*** " + "".join(digits[-3:]) if len(digits) >= 6 else "***"
 
 
-def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None]) -> str:
-    """The outcome buttons of the officer page; the script is served from this origin (CSP: self)."""
+def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lang: str = "en") -> str:
+    """The outcome buttons and the re-plan button of the officer page; the script is served from this origin
+    (CSP: self). Stops carry their WGS-84 point: a re-plan without a GPS fix starts at the last stop done."""
+    from maps.i18n import translate
     from maps.page import esc
 
     rows = []
     for visit in sorted(route.visits, key=lambda v: v.seq):
         buttons = "".join(
-            f'<button type="button" data-result="{r}">{esc(r.replace("_", " "))}</button>' for r in RESULT_BUTTONS
+            f'<button type="button" data-result="{r}">{esc(translate(lang, f"result.{r}"))}</button>'
+            for r in RESULT_BUTTONS
         )
         phone = mask_phone(phones.get(visit.case_id))
         rows.append(
-            f'<li data-case="{esc(visit.case_id)}"><strong>{visit.seq} · {esc(visit.case_id)}</strong>'
+            f'<li data-case="{esc(visit.case_id)}" data-lat="{visit.location.lat:.6f}" '
+            f'data-lon="{visit.location.lon:.6f}"><strong><span class="ds-seq">{visit.seq}</span> · '
+            f"{esc(visit.case_id)}</strong>"
             + (f' <span class="ds-phone">{esc(phone)}</span>' if phone else "")
             + f'<div class="ds-outcome-buttons">{buttons}</div><span class="ds-sent"></span></li>'
         )
     members = "".join(f'<option value="{esc(m)}">{esc(m)}</option>' for m in route.team.members)
+    texts = " ".join(
+        f'data-{key.replace("_", "-")}="{esc(translate(lang, key))}"'
+        for key in ("replan_busy", "replan_done", "replan_failed", "replan_offline", "replan_unplanned")
+    )
+    # The queue's and a refused post's messages, for officer.js to fill in ({n}, {status}).
+    queue_texts = " ".join(
+        f'data-{key.replace("_", "-")}="{esc(translate(lang, key, n="{n}", status="{status}"))}"'
+        for key in ("outcomes_waiting", "outcome_refused")
+    )
+    replan = (
+        f'<div class="ds-replan"><button type="button" id="ds-replan" {texts}>{esc(translate(lang, "replan"))}'
+        '</button><p id="ds-replan-status" role="status"></p></div>'
+    )
+    start = route.team.start
     return (
         f'<div class="ds-panel ds-outcomes" id="ds-outcomes" data-plan="{esc(plan.plan_id)}" '
-        f'data-team="{esc(route.team.team_id)}"><label>Officer <select id="ds-officer">{members}</select></label>'
+        f'data-team="{esc(route.team.team_id)}" data-start-lat="{start.lat:.6f}" data-start-lon="{start.lon:.6f}" '
+        f'{queue_texts}>{replan}<label>{esc(translate(lang, "officer"))} <select id="ds-officer">{members}</select>'
+        "</label>"
         f'<ol>{"".join(rows)}</ol><p id="ds-queue"></p></div>'
         '<script src="/assets/officer.js" defer></script>'
         '<script src="/assets/closed-stops.js" defer></script>'

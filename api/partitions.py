@@ -146,7 +146,7 @@ def plan_partition(task: PartitionTask) -> PartitionResult:
     )
     if task.maps is not None:
         lang, tiles = task.maps
-        run = dataclasses.replace(run, team_pages=render_team_pages(run, lang=lang, tiles=tiles))
+        run = dataclasses.replace(run, team_pages=render_team_pages(run, lang=lang, tiles=tiles, region=region))
     return PartitionResult(
         branch=task.branch,
         run=run,

@@ -97,10 +97,37 @@ def _slot(slot: Slot, t: Any) -> dict[str, Any]:
     return {"kind": slot.kind, "start": t(slot.window.start), "end": t(slot.window.end)}
 
 
-def clock_of(iso: str, date: dt.date, zone: ZoneInfo) -> int:
-    """Seconds since midnight of ``date`` (wall clock in ``zone``) for an ISO 8601 time: ``iso_time``'s inverse."""
-    local = dt.datetime.fromisoformat(iso).astimezone(zone)
-    return (local.date() - date).days * 86400 + local.hour * 3600 + local.minute * 60 + local.second
+def clock_seconds(iso: str, date: dt.date, zone: ZoneInfo) -> int:
+    """Wall-clock seconds since midnight of ``date`` in ``zone`` for an ISO 8601 time (the inverse of
+    `iso_time`)."""
+    t = dt.datetime.fromisoformat(iso).astimezone(zone)
+    return (t.date() - date).days * 86_400 + t.hour * 3600 + t.minute * 60 + t.second
+
+
+def visit_from_dict(
+    stop: dict[str, Any], date: dt.date, zone: ZoneInfo, customer_id: str, address: str | None
+) -> Visit:
+    """A plan.json stop back as a `Visit` (plan.json leaves out the customer id and the address)."""
+
+    def t(iso: str) -> int:
+        return clock_seconds(iso, date, zone)
+
+    slot = stop["slot"]
+    return Visit(
+        seq=int(stop["seq"]),
+        case_id=str(stop["case_id"]),
+        customer_id=customer_id,
+        address_kind=str(stop["address_kind"]),
+        location=Location(float(stop["lat"]), float(stop["lon"])),
+        arrival=t(stop["arrival"]),
+        wait_s=t(stop["service_start"]) - t(stop["arrival"]),
+        service_start=t(stop["service_start"]),
+        departure=t(stop["departure"]),
+        slot=Slot(str(slot["kind"]), TimeWindow(t(slot["start"]), t(slot["end"])), float(stop["p_home"])),
+        value=float(stop["value"]),
+        travel_s_from_previous=int(stop["travel_s_from_previous"]),
+        address=address,
+    )
 
 
 def plan_from_dict(data: dict[str, Any], teams: Mapping[str, Team], customers: Mapping[str, str]) -> Plan:
@@ -113,28 +140,12 @@ def plan_from_dict(data: dict[str, Any], teams: Mapping[str, Team], customers: M
     date = dt.date.fromisoformat(data["date"])
 
     def t(iso: str) -> int:
-        return clock_of(iso, date, zone)
+        return clock_seconds(iso, date, zone)
 
     routes = []
     for entry in data["teams"]:
         visits = tuple(
-            Visit(
-                seq=int(s["seq"]),
-                case_id=s["case_id"],
-                customer_id=customers.get(s["case_id"], s["case_id"]),
-                address_kind=s["address_kind"],
-                location=Location(s["lat"], s["lon"]),
-                arrival=t(s["arrival"]),
-                wait_s=int(s["wait_s"]),
-                service_start=t(s["service_start"]),
-                departure=t(s["departure"]),
-                slot=Slot(
-                    s["slot"]["kind"], TimeWindow(t(s["slot"]["start"]), t(s["slot"]["end"])), float(s["p_home"])
-                ),
-                value=float(s["value"]),
-                travel_s_from_previous=int(s["travel_s_from_previous"]),
-            )
-            for s in entry["stops"]
+            visit_from_dict(s, date, zone, customers.get(s["case_id"], s["case_id"]), None) for s in entry["stops"]
         )
         brk = entry.get("break")
         routes.append(
@@ -151,6 +162,7 @@ def plan_from_dict(data: dict[str, Any], teams: Mapping[str, Team], customers: M
             )
         )
     summary = data["summary"]
+    solver = summary["solver"]
     return Plan(
         plan_id=data["plan_id"],
         date=date,
@@ -158,7 +170,7 @@ def plan_from_dict(data: dict[str, Any], teams: Mapping[str, Team], customers: M
         routes=tuple(routes),
         dropped=tuple(Dropped(d["case_id"], d["code"], d["message"]) for d in data["dropped"]),
         unresolved=tuple(Unresolved(u["case_id"], u["address"], u["code"], u["message"]) for u in data["unresolved"]),
-        solver=SolverInfo(summary["solver"]["engine"], summary["solver"]["status"], float(summary["solver"]["time_s"])),
+        solver=SolverInfo(solver["engine"], solver["status"], float(solver["time_s"])),
         cases=int(summary["cases"]),
         expected_value=float(summary["expected_value"]),
     )

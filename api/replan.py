@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from api import service
 from api.db import CaseRow, OutcomeRow, PlanJob, TeamRow
-from api.errors import ConflictError, InputFileError, NotFoundError
+from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, render_team_pages
-from api.plan_json import plan_to_dict
+from api.plan_json import plan_to_dict, visit_from_dict
 from api.schemas import ReplanRequest
 from geo.types import Location
 from routing.model import Break, TimeWindow
@@ -28,7 +28,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
 
     Stops with an outcome on the plan date stay as they were, in front; the others are planned again from the
     team's position at ``now`` to the end of its shift; ``revision`` goes up by one. Stops that no longer fit
-    join the plan's ``dropped`` with the planner's reason.
+    join the plan's ``dropped`` with the planner's reason. The answer adds ``path``: ``[lat, lon]`` points of
+    the road path from the position through the re-planned stops to the end (not stored in plan.json).
     """
     with db.read() as s:
         job = s.get(PlanJob, plan_id)
@@ -96,7 +97,12 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         # The day still ends at the depot, not at the place of the re-plan.
         spec = dataclasses.replace(spec, end=Location(entry["end"]["lat"], entry["end"]["lon"]))
     region = env.region_for([spec.profile])
-    teams = service.build_teams([spec], region, Path("replan"))
+    try:
+        teams = service.build_teams([spec], region, Path("replan"))
+    except InputFileError as err:
+        # What the network refused is the position sent (far from any road), not a file: a 422, not a 500.
+        msg = f"the position {request.lat:.6f}, {request.lon:.6f} is not on this region's road network"
+        raise BadRequestError(msg, {"field": "body.lat", "problem": str(err)}, code="position_off_network") from err
     presence = env.presence.snapshot() if env.presence is not None else None
     run = service.plan_day(cases, teams, region, date, env.settings, REPLAN_TIME_LIMIT_S, presence=presence)
     plan = dataclasses.replace(run.plan, plan_id=plan_id)
@@ -111,7 +117,22 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
     }
     if updated["break"] is not None and updated["break"].get("after_seq") is not None:
         updated["break"]["after_seq"] += len(kept)
-    pages = render_team_pages(plan, plan.routes[0], env, {c.case_id: c.phone for c in cases})
+    # The page shows the whole day again: the visits done (back from plan.json), then the re-planned rest.
+    done = tuple(
+        visit_from_dict(stop, date, zone, str(rows[stop["case_id"]].record.get("customer_id") or stop["case_id"]),
+                        rows[stop["case_id"]].record.get("address"))
+        for stop in kept
+        if stop["case_id"] in rows
+    )  # fmt: skip
+    rest = plan.routes[0]
+    page_route = dataclasses.replace(
+        rest,
+        visits=done + tuple(dataclasses.replace(v, seq=v.seq + len(kept)) for v in rest.visits),
+        break_after_seq=None if rest.break_after_seq is None else rest.break_after_seq + len(kept),
+        revision=updated["revision"],
+    )
+    phones = {case_id: row.record.get("phone") for case_id, row in rows.items()}
+    pages = render_team_pages(plan, page_route, env, phones, region)
     with db.write() as s:
         job = s.get(PlanJob, plan_id, with_for_update=True)
         assert job is not None and job.result is not None
@@ -125,4 +146,7 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         job.result = result
         for page in pages:
             s.merge(page)
-    return updated
+    # The answer also carries the road path of the rest of the day (from the position to the end), so an
+    # officer's page can redraw the route without reloading; plan.json itself keeps no geometry.
+    path = [[round(p.lat, 6), round(p.lon, 6)] for p in plan.routes[0].path]
+    return {**updated, "path": path}

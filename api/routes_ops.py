@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from starlette.concurrency import run_in_threadpool
 
 from api import store
 from api.app_pages import html_page, sign_in_form
-from api.auth import SESSION_COOKIE, SESSION_HOURS, request_id, services, session_cookie
-from api.db import PlanJob, PlanPage
-from api.errors import NotFoundError, UnauthorizedError
+from api.auth import SESSION_COOKIE, SESSION_HOURS, check_link, request_id, services, session_cookie
+from api.db import PlanJob
+from api.errors import UnauthorizedError
+from api.officer_pages import answer, load_officer_page
 from api.schemas import Health, json_errors
+
+if TYPE_CHECKING:
+    pass
 
 router = APIRouter(tags=["operations"])
 _OFFICER_JS = resources.files("api").joinpath("assets", "officer.js").read_bytes()
@@ -57,28 +62,21 @@ def metrics(request: Request) -> Response:
         **json_errors(401, 403, 404, 413, 422, 429),
     },
 )
-def officer_page(token: str, request: Request) -> HTMLResponse:
+async def officer_page(token: str, request: Request) -> Response:
+    """The link is checked on every read (a revoked link stops at once; a good one is remembered for seconds),
+    the page is sent as cached bytes with an ETag, and a phone that has it already gets a 304."""
     svc = services(request)
     claims = svc.signer.officer_claims(token)
     if claims is None:
         msg = "this link is invalid or has expired"
         raise UnauthorizedError(msg, code="link_invalid")
-    with svc.db.read() as s:
-        # The link is checked on every read (a revoked link stops at once); the page is cached until re-rendered.
-        store.check_officer_in(s, claims)
-        key = (claims.plan_id, claims.team_id)
-        cached = svc.pages.get(key)
-        if cached is None:
-            page = s.get(PlanPage, (claims.plan_id, "officer", claims.team_id))
-            if page is None:
-                msg = "this team has no map in the plan"
-                raise NotFoundError(msg)
-            cached = svc.pages.put(key, page.html, page.script_hashes)
-        html, hashes = cached
-    svc.audit.log(
-        f"link:{claims.link_id}", "read", "officer_map", f"{claims.plan_id}/{claims.team_id}", request_id(request)
-    )
-    return html_page(html, hashes, svc.settings.tiles)
+    await check_link(svc, claims)
+    key = (claims.plan_id, claims.team_id)
+    page = svc.pages.get(key)
+    if page is None:
+        page = await run_in_threadpool(load_officer_page, svc, key)
+    status, headers, body = answer(svc, claims, page, request.headers.get("if-none-match", ""), request_id(request))
+    return Response(body, status_code=status, headers=headers)
 
 
 @router.get("/assets/officer.js", include_in_schema=False)

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from api import store
 from api.auth import idempotent, request_id, require, services
 from api.learnt_presence import presence_answer
+from api.outcomes import OutcomePost
 from api.schemas import OutcomeIn, OutcomeOut, PresenceOut
 from api.store import Principal
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
-
-
-def _plan_stops(request: Request, principal: Principal) -> dict[str, set[str]] | None:
-    if principal.claims is None:
-        return None
-    job = store.done_plan(services(request).db, principal.claims.plan_id)
-    assert job.result is not None
-    return {t["team_id"]: {s["case_id"] for s in t["stops"]} for t in job.result["teams"]}
 
 
 @router.post(
@@ -48,16 +38,7 @@ async def post_outcome(
     svc = services(request)
 
     async def handle() -> tuple[int, Any]:
-        stops = None if principal.claims is None else await run_in_threadpool(_plan_stops, request, principal)
-        work = partial(
-            store.record_outcome_in,
-            outcome=outcome,
-            principal=principal,
-            timezone=svc.day.timezone,
-            kind_of=svc.day_types,
-            plan_stops=stops,
-        )
-        recorded = await asyncio.wrap_future(svc.outcomes.submit(work))
+        recorded = await asyncio.wrap_future(svc.outcomes.submit(OutcomePost(outcome, principal)))
         svc.metrics.outcomes.labels(outcome.result, "new" if recorded.created else "repeat").inc()
         return (201 if recorded.created else 200), recorded.outcome
 

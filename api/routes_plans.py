@@ -323,6 +323,7 @@ async def post_links(
 @router.delete("/{plan_id}/links/{team_id}", response_model=RevokeAnswer, summary="Revoke a team's links")
 def revoke(plan_id: PlanId, team_id: TeamId, request: Request, principal: Supervisor) -> dict[str, Any]:
     count = store.revoke_links(services(request).db, plan_id, team_id, principal.actor)
+    services(request).links.revoke(plan_id, team_id)
     return {"plan_id": plan_id, "team_id": team_id, "revoked": count}
 
 
@@ -373,7 +374,8 @@ def closed_stops(
     summary="Re-plan the rest of a team's day from its position now (synchronous)",
     responses={
         200: {
-            "description": "the team's entry of plan.json, visits done kept, revision + 1",
+            "description": "the team's entry of plan.json, visits done kept, revision + 1, plus `path`: the "
+            "road path ([lat, lon] points) from the position through the re-planned stops to the end",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         409: {"description": "the plan is not done, the shift is over, or now is another day"},

@@ -200,24 +200,81 @@ class KeyCache:
             self._entries[hash_key(secret)] = (time.monotonic() + self.ttl, value)
 
 
-class PageCache:
-    """Officer pages by (plan, team): the HTML and its CSP script hashes, dropped when a page is re-rendered."""
+class LinkCache:
+    """Officer links the database found good (unrevoked, plan approved), by link id, for at most ``ttl`` seconds.
 
-    def __init__(self, max_entries: int = 2_000) -> None:
-        self._pages: dict[tuple[str, str], tuple[str, str]] = {}
+    A map read or an officer's post then costs no database read for its link. ``revoke`` forgets a team's links
+    at once, and bumps a generation: a check that read the database before the revocation cannot put its
+    (now stale) answer back afterwards. Only good answers are kept, so a refused link is checked every time.
+    """
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, str, str]] = {}
+        self._generation = 0
         self._lock = threading.Lock()
         self._max = max_entries
 
-    def get(self, key: tuple[str, str]) -> tuple[str, str] | None:
-        with self._lock:
-            return self._pages.get(key)
+    @property
+    def generation(self) -> int:
+        """Take this before reading the database; hand it to `put` with the answer."""
+        return self._generation
 
-    def put(self, key: tuple[str, str], html: str, hashes: str) -> tuple[str, str]:
+    def good(self, claims: OfficerClaims, now: float | None = None) -> bool:
+        """Whether the link of ``claims`` was found good less than ``ttl`` seconds ago and not revoked since."""
+        entry = self._entries.get(claims.link_id)
+        return (
+            entry is not None
+            and entry[0] > (time.monotonic() if now is None else now)
+            and entry[1] == claims.plan_id
+            and entry[2] == claims.team_id
+        )
+
+    def put(self, claims: OfficerClaims, generation: int, now: float | None = None) -> None:
+        """Remember a link found good by a check that began at ``generation``."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            t = time.monotonic() if now is None else now
+            self._entries[claims.link_id] = (t + self.ttl, claims.plan_id, claims.team_id)
+
+    def revoke(self, plan_id: str, team_id: str | None = None) -> None:
+        """Forget the links of a plan's team (or of the whole plan) now."""
+        with self._lock:
+            self._generation += 1
+            for link_id, (_, plan, team) in list(self._entries.items()):
+                if plan == plan_id and team_id in (None, team):
+                    del self._entries[link_id]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """A page ready to send: its bytes, its strong ETag and its response headers."""
+
+    body: bytes
+    etag: str
+    headers: dict[str, str]
+
+
+class PageCache:
+    """Officer pages by (plan, team), ready to send; dropped when a page is re-rendered."""
+
+    def __init__(self, max_entries: int = 2_000) -> None:
+        self._pages: dict[tuple[str, str], CachedPage] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: tuple[str, str]) -> CachedPage | None:
+        return self._pages.get(key)
+
+    def put(self, key: tuple[str, str], page: CachedPage) -> CachedPage:
         with self._lock:
             if len(self._pages) >= self._max:
                 self._pages.clear()
-            self._pages[key] = (html, hashes)
-            return html, hashes
+            self._pages[key] = page
+            return page
 
     def drop(self, key: tuple[str, str]) -> None:
         with self._lock:

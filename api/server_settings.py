@@ -37,7 +37,12 @@ ENV_TABLE: tuple[tuple[str, str, str], ...] = (
     ("DOORSTEP_RATE_BURST", "burst allowance of that limit", "`500`"),
     ("DOORSTEP_MAX_BODY", "largest request body, bytes (larger: 413)", "`5242880`"),
     ("DOORSTEP_CORS_ORIGINS", "comma-separated origins allowed by CORS", "none (CORS closed)"),
-    ("DOORSTEP_TILES", "map tiles of served pages: `osm`, `none` or an https URL template", "`osm`"),
+    (
+        "DOORSTEP_TILES",
+        "map tiles of served pages: `osm`, `amap` (AMap, GCJ-02), `none` (roads drawn from the network) "
+        "or an https URL template",
+        "`osm`",
+    ),
     ("DOORSTEP_LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING`, `ERROR`", "`INFO`"),
 )
 
@@ -89,8 +94,8 @@ class ServerSettings:
             msg = "DOORSTEP_SECRET must be at least 32 characters"
             raise ConfigurationError(msg)
         tiles = env.get("DOORSTEP_TILES") or "osm"
-        if tiles not in ("osm", "none") and not (tiles.startswith("https://") and "{z}" in tiles):
-            msg = f"DOORSTEP_TILES: 'osm', 'none' or an https URL template with {{z}}/{{x}}/{{y}}, got {tiles!r}"
+        if tiles not in ("osm", "amap", "none") and not (tiles.startswith("https://") and "{z}" in tiles):
+            msg = f"DOORSTEP_TILES: 'osm', 'amap', 'none' or an https URL template with {{z}}/{{x}}/{{y}}; {tiles!r}"
             raise ConfigurationError(msg)
         level = (env.get("DOORSTEP_LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

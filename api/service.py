@@ -106,6 +106,10 @@ class Region:
     def center(self) -> Location:
         return next(iter(self.networks.values())).bbox.center
 
+    def roads_for(self, profile: str) -> RoadNetwork:
+        """The network a team of ``profile`` was planned on (the car network, or any, for the overview)."""
+        return self.networks.get(profile) or self.networks.get("car") or next(iter(self.networks.values()))
+
     def leg_seconds(self, profile: str, points: Sequence[Location]) -> list[float]:
         """Travel time of each consecutive leg, asked of the road network afresh (for the checker)."""
         return [leg.seconds for leg in self.networks[profile].legs(list(points))]
@@ -468,13 +472,22 @@ def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[Te
     return read_cases(cases_path), read_teams(teams_path)
 
 
-def render_team_pages(run: PlanRun, lang: str = "en", tiles: str = "osm") -> dict[str, str]:
-    """Each team's map page as `write_outputs` writes it (``maps/<team>.html`` beside ``static/``)."""
+def render_team_pages(
+    run: PlanRun, lang: str = "en", tiles: str = "osm", region: Region | None = None
+) -> dict[str, str]:
+    """Each team's map page as `write_outputs` writes it (``maps/<team>.html`` beside ``static/``); with
+    ``region``, a tile-less map draws the roads of the team's network around its day."""
     from maps import render_team_map
 
     return {
         route.team.team_id: render_team_map(
-            run.plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence
+            run.plan,
+            route,
+            lang=lang,
+            asset_prefix="../static/",
+            tiles=tiles,
+            presence=run.presence,
+            roads=region.roads_for(route.team.profile) if region is not None else None,
         )
         for route in run.plan.routes
     }
@@ -487,12 +500,14 @@ def write_outputs(
     tiles: str = "osm",
     public_base: str | None = None,
     sheets_pdf: bool = False,
+    region: Region | None = None,
 ) -> dict[str, Path]:
     """Write plan.json, the overview ``index.html``, one map and one route sheet per team.
 
     With ``public_base`` (where ``out_dir`` is published) the overview's team links are absolute and
     printed as QR codes, on the overview and on the route sheets. With ``sheets_pdf`` each sheet is also
-    printed to PDF by headless Chromium. Returns what was written, by name.
+    printed to PDF by headless Chromium. With ``region`` (the networks the plan was made on), maps drawn with
+    ``tiles="none"`` show the roads around each day. Returns what was written, by name.
     """
     from maps import render_overview, render_route_sheet, render_team_map, write_assets
     from maps.pdf import print_pdf
@@ -511,7 +526,13 @@ def write_outputs(
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
         page = run.team_pages.get(team_id) or render_team_map(
-            plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence
+            plan,
+            route,
+            lang=lang,
+            asset_prefix="../static/",
+            tiles=tiles,
+            presence=run.presence,
+            roads=region.roads_for(route.team.profile) if region is not None else None,
         )
         path.write_text(page, encoding="utf-8")
         links[team_id] = f"maps/{path.name}"
@@ -527,7 +548,15 @@ def write_outputs(
         if sheets_pdf:
             written[f"sheet_pdf:{team_id}"] = print_pdf(sheet, sheet.with_suffix(".pdf"))
     index = out_dir / "index.html"
-    overview = render_overview(plan, links, lang=lang, asset_prefix="static/", tiles=tiles, public_base=public_base)
+    overview = render_overview(
+        plan,
+        links,
+        lang=lang,
+        asset_prefix="static/",
+        tiles=tiles,
+        public_base=public_base,
+        roads=region.roads_for("car") if region is not None else None,
+    )
     index.write_text(overview, encoding="utf-8")
     written["overview"] = index
     return written

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.plan_json import clock_of
+from api.plan_json import clock_seconds, visit_from_dict
 from geo.types import Location
-from routing.model import Plan, Slot, SolverInfo, Team, TeamDay, TimeWindow, Visit
+from routing.model import Plan, SolverInfo, Team, TeamDay, TimeWindow
 
 __all__ = ["CaseFacts", "sheet_pdf", "team_day_from_dict"]
 
@@ -26,29 +26,12 @@ def team_day_from_dict(plan: dict[str, Any], team: dict[str, Any], cases: CaseFa
     date = dt.date.fromisoformat(plan["date"])
 
     def t(iso: str) -> int:
-        return clock_of(iso, date, zone)
+        return clock_seconds(iso, date, zone)
 
     visits = []
     for stop in team["stops"]:
         customer, address = cases.get(stop["case_id"], (stop["case_id"], None))
-        slot = stop["slot"]
-        visits.append(
-            Visit(
-                seq=int(stop["seq"]),
-                case_id=stop["case_id"],
-                customer_id=customer,
-                address_kind=stop["address_kind"],
-                location=Location(stop["lat"], stop["lon"]),
-                arrival=t(stop["arrival"]),
-                wait_s=int(stop["wait_s"]),
-                service_start=t(stop["service_start"]),
-                departure=t(stop["departure"]),
-                slot=Slot(slot["kind"], TimeWindow(t(slot["start"]), t(slot["end"])), float(stop["p_home"])),
-                value=float(stop["value"]),
-                travel_s_from_previous=int(stop["travel_s_from_previous"]),
-                address=address,
-            )
-        )
+        visits.append(visit_from_dict(stop, date, zone, customer, address))
     start, end = t(team["start"]["time"]), t(team["end"]["time"])
     crew = Team(
         team_id=team["team_id"],

@@ -13,18 +13,15 @@ import logging
 import queue
 import secrets
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.db import (
-    AddressCorrection,
     ApiKey,
     AuditEntry,
     CaseRow,
@@ -33,16 +30,12 @@ from api.db import (
     OfficerLink,
     OutcomeRow,
     PlanJob,
-    PresenceEvidence,
     TeamRow,
     utcnow,
 )
 from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, RowProblem
 from api.files import parse_cases, parse_teams
-from api.schemas import OutcomeIn
 from api.security import ROLES, OfficerClaims, Signer, hash_key, key_id_of, key_matches, link_expiry, make_api_key
-from geo.corrections import MAX_GPS_ACCURACY_M
-from geo.crs import gcj02_to_wgs84
 from geo.types import Location
 from routing.errors import RoutingError
 from routing.model import Team
@@ -53,9 +46,6 @@ log = logging.getLogger("doorstep.store")
 # Results that prove someone was at home, and the one that proves nobody was (DESIGN.md §4 "Presence").
 AT_HOME = frozenset({"met", "refused", "promise_to_pay", "appointment_made"})
 NOT_HOME = frozenset({"not_home"})
-# A GPS fix taken while meeting the customer moves the case when accurate to 30 m or better (geo.corrections).
-FIX_ACCURACY_M = MAX_GPS_ACCURACY_M
-REFUSAL_COOLDOWN_DAYS = 7
 PLANNABLE_STATES = ("open", "planned")
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
@@ -351,107 +341,6 @@ def check_officer_in(s: Session, claims: OfficerClaims) -> None:
 # --- outcomes -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """The answer to an outcome post: ``created`` is False for a repeat of a stored outcome."""
-
-    created: bool
-    outcome: dict[str, Any]
-
-
-def _insert_ignore(session: Session, table: Any, values: dict[str, Any], key: Sequence[str]) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
-    return session.execute(stmt.returning(table.id)).scalar()
-
-
-def record_outcome(
-    db: Database,
-    outcome: OutcomeIn,
-    principal: Principal,
-    timezone: str,
-    kind_of: Callable[[dt.date], str],
-    plan_stops: dict[str, set[str]] | None = None,
-) -> Recorded:
-    """Store and apply an outcome in a transaction of its own (see `record_outcome_in`)."""
-    with db.write() as s:
-        return record_outcome_in(s, outcome, principal, timezone, kind_of, plan_stops)
-
-
-def record_outcome_in(
-    s: Session,
-    outcome: OutcomeIn,
-    principal: Principal,
-    timezone: str,
-    kind_of: Callable[[dt.date], str],
-    plan_stops: dict[str, set[str]] | None = None,
-) -> Recorded:
-    """Store an outcome and apply it (case state, presence evidence, address fix) in the session's transaction.
-
-    The same ``client_id`` with the same body answers the stored record; with another body, 409. An officer
-    token may only post for its own team, plan and stops (``plan_stops``: team id -> case ids of the plan).
-    ``kind_of`` gives the day type of a local date.
-    """
-    payload = outcome.model_dump(mode="json")
-    digest = body_hash(payload)
-    client_id = str(outcome.client_id)
-    if principal.claims is not None:
-        claims = principal.claims
-        if outcome.team_id != claims.team_id or (outcome.plan_id not in (None, claims.plan_id)):
-            msg = f"this link is for team {claims.team_id} of plan {claims.plan_id}"
-            raise ForbiddenError(msg, code="wrong_team")
-        if plan_stops is None or outcome.case_id not in plan_stops.get(claims.team_id, set()):
-            msg = f"case {outcome.case_id} is not on team {claims.team_id}'s route"
-            raise ForbiddenError(msg, code="not_on_route")
-        payload["plan_id"] = claims.plan_id
-    local = outcome.visited_at.astimezone(ZoneInfo(timezone))
-    kind = kind_of(local.date())
-    # Row lock (PostgreSQL): two outcomes of one case apply one after the other.
-    case = s.get(CaseRow, outcome.case_id, with_for_update=True)
-    if case is None:
-        existing = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
-        if existing is None:
-            msg = f"unknown case {outcome.case_id!r}"
-            raise NotFoundError(msg, [{"field": "case_id", "error": "no such case"}])
-    new_id = None
-    if case is not None:
-        new_id = _insert_ignore(
-            s,
-            OutcomeRow,
-            {
-                "client_id": client_id,
-                "body_hash": digest,
-                "payload": payload,
-                "case_id": outcome.case_id,
-                "customer_id": case.customer_id,
-                "team_id": outcome.team_id,
-                "plan_id": payload.get("plan_id"),
-                "result": outcome.result,
-                "visited_at": outcome.visited_at.astimezone(dt.UTC),
-                "day_type": kind,
-                "hour": local.hour,
-                "recorded_by": principal.actor,
-                "recorded_at": utcnow(),
-            },
-            ["client_id"],
-        )
-    if new_id is None:
-        row = s.scalar(select(OutcomeRow).where(OutcomeRow.client_id == client_id))
-        assert row is not None
-        if row.body_hash != digest:
-            msg = f"client_id {client_id} was already used for a different outcome"
-            raise ConflictError(msg, {"client_id": client_id}, code="client_id_conflict")
-        state = s.scalar(select(CaseRow.state).where(CaseRow.case_id == row.case_id)) or "open"
-        return Recorded(False, _outcome_dict(row, state))
-    assert case is not None
-    row = s.get(OutcomeRow, new_id)
-    assert row is not None
-    apply_outcome(s, case, row, outcome, local.date())
-    return Recorded(True, _outcome_dict(row, case.state))
-
-
 class DayTypes:
     """The day type of dates in one country, remembered (building a holiday calendar costs milliseconds)."""
 
@@ -467,152 +356,9 @@ class DayTypes:
             return self._known[date]
 
 
-class OutcomeWriter:
-    """Group commit: outcomes posted at the same moment share one transaction, each inside its own savepoint.
-
-    One commit (one fsync on SQLite) then stores a whole batch; an outcome that fails (409, 404) rolls back only
-    its savepoint. A request's future is resolved only after the commit, so an answer always means stored.
-    """
-
-    def __init__(self, db: Database, max_batch: int = 128) -> None:
-        self._db = db
-        self._max_batch = max_batch
-        self._queue: queue.Queue[tuple[Callable[[Session], Recorded], Future[Recorded]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="doorstep-outcomes", daemon=True)
-        self._thread.start()
-
-    def submit(self, work: Callable[[Session], Recorded]) -> Future[Recorded]:
-        future: Future[Recorded] = Future()
-        self._queue.put((work, future))
-        return future
-
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
-            self._write(batch)
-            if stop:
-                return
-
-    def _write(self, batch: list[tuple[Callable[[Session], Recorded], Future[Recorded]]]) -> None:
-        done: list[tuple[Future[Recorded], Recorded | None, BaseException | None]] = []
-        try:
-            with self._db.write() as s:
-                for work, future in batch:
-                    try:
-                        with s.begin_nested():
-                            done.append((future, work(s), None))
-                    except Exception as err:  # this outcome's own error; the others go on
-                        done.append((future, None, err))
-        except Exception as err:  # the commit itself failed: nothing of the batch is stored
-            log.exception("outcomes: a batch of %d could not be committed", len(batch))
-            for _, future in batch:
-                future.set_exception(err)
-            return
-        for future, result, error in done:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                assert result is not None
-                future.set_result(result)
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued, then stop."""
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-
-def apply_outcome(session: Session, case: CaseRow, row: OutcomeRow, outcome: OutcomeIn, local_day: dt.date) -> None:
-    """The effects of a new outcome, inside its transaction: case state, presence evidence, address fix."""
-    newest = session.scalar(
-        select(func.max(OutcomeRow.visited_at)).where(OutcomeRow.case_id == case.case_id, OutcomeRow.id != row.id)
-    )
-    # Phones post late over poor connections: an older outcome must not overwrite a newer one's state.
-    if newest is None or _aware(newest) <= outcome.visited_at:
-        _set_case_state(case, outcome, local_day)
-    update_presence(session, row.customer_id, row.day_type, row.hour, outcome.result)
-    if outcome.lat is not None and outcome.lon is not None and outcome.result in AT_HOME:
-        accuracy = outcome.accuracy_m
-        if accuracy is not None and accuracy <= FIX_ACCURACY_M:
-            point = Location(outcome.lat, outcome.lon)
-            if outcome.crs == "gcj02":
-                point = Location(*gcj02_to_wgs84(point.lat, point.lon))
-            session.add(
-                AddressCorrection(
-                    case_id=case.case_id, lat=point.lat, lon=point.lon, accuracy_m=accuracy, outcome_id=row.id
-                )
-            )
-            case.fix_lat, case.fix_lon = point.lat, point.lon
-    case.updated_at = utcnow()
-
-
 def _aware(value: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def _set_case_state(case: CaseRow, outcome: OutcomeIn, local_day: dt.date) -> None:
-    """The case lifecycle of DESIGN.md §4; a closed case stays closed (only the loan system re-opens it)."""
-    if case.state == "closed":
-        return
-    result = outcome.result
-    if result == "met":
-        case.state, case.state_until = "done", None
-    elif result == "refused":
-        case.state, case.state_until = "cooldown", local_day + dt.timedelta(days=REFUSAL_COOLDOWN_DAYS)
-    elif result == "promise_to_pay":
-        case.state, case.state_until = "suspended", outcome.promised_date
-    elif result in ("wrong_address", "moved"):
-        case.state, case.state_until = "needs_address", None
-    else:  # not_home, appointment_made, other: plan it again
-        case.state, case.state_until = "open", None
-
-
-def update_presence(session: Session, customer_id: str, kind: str, hour: int, result: str) -> None:
-    """The presence hook: count one at-home or not-at-home observation for the customer's (day type, hour).
-
-    The presence model (another issue) reads these counts; wrong address, moved and other say nothing about
-    presence and count nothing.
-    """
-    home, away = int(result in AT_HOME), int(result in NOT_HOME)
-    if not (home or away):
-        return
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    table = PresenceEvidence.__table__
-    stmt = module.insert(table).values(customer_id=customer_id, day_type=kind, hour=hour, home=home, away=away)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["customer_id", "day_type", "hour"],
-        set_={"home": table.c.home + home, "away": table.c.away + away},
-    )
-    session.execute(stmt)
-
-
-def _outcome_dict(row: OutcomeRow, case_state: str) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "client_id": row.client_id,
-        "case_id": row.case_id,
-        "team_id": row.team_id,
-        "plan_id": row.plan_id,
-        "result": row.result,
-        "visited_at": _aware(row.visited_at),
-        "recorded_at": _aware(row.recorded_at),
-        "case_state": case_state,
-        "outcome": row.payload,
-    }
 
 
 def count_outcomes(db: Database) -> int:
@@ -689,7 +435,7 @@ class AuditWriter:
             if entries:
                 try:
                     with self._db.write() as s:
-                        s.execute(insert(AuditEntry), entries)
+                        s.connection().execute(insert(cast(Table, AuditEntry.__table__)), entries)
                 except Exception:  # the audit thread must outlive a database hiccup
                     log.exception("audit: could not write %d entries", len(entries))
             if stop:

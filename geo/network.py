@@ -468,6 +468,18 @@ class RoadNetwork:
         """Extent of the extract's drivable road nodes."""
         return self._bbox
 
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every straight road segment of the profile (routed or not), once per pair of nodes.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``lat`` and ``lon``, each of shape ``(n, 2)``: the segment's two ends (for drawing the roads).
+        """
+        lat = np.stack([self._node_lat[self._seg_a], self._node_lat[self._seg_b]], axis=1)
+        lon = np.stack([self._node_lon[self._seg_a], self._node_lon[self._seg_b]], axis=1)
+        return lat, lon
+
     @property
     def node_count(self) -> int:
         """Number of road nodes (as read) in the routed, strongly connected part."""

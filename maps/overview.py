@@ -10,13 +10,20 @@ from urllib.parse import urljoin
 import folium
 import segno
 
-from geo.types import Location
+from geo.network import RoadNetwork
+from geo.road_lines import grow_box, road_lines
+from geo.types import BoundingBox, Location
 from maps.i18n import normalize_lang, translate
 from maps.page import HtmlPopup, add_html, esc, finish_page, fit_to, latlngs, new_map
-from maps.team_map import add_depots, route_points
+from maps.road_layer import RoadLayer
+from maps.team_map import ROAD_MARGIN_M, add_depots, day_box, route_points
+from maps.tiles import tile_source, to_map_point
 from routing.model import Plan, TeamDay, Visit, format_clock
 
-__all__ = ["TEAM_COLOURS", "render_overview", "team_colour"]
+__all__ = ["OVERVIEW_ROAD_TOLERANCE_M", "TEAM_COLOURS", "render_overview", "team_colour"]
+
+#: The overview shares one road layer for all teams, a little coarser than a team map's.
+OVERVIEW_ROAD_TOLERANCE_M = 10.0
 
 # Distinct, print-safe colours; teams beyond ten reuse them in order.
 TEAM_COLOURS = (
@@ -53,23 +60,23 @@ def _stop_popup(route: TeamDay, visit: Visit, lang: str) -> str:
     )
 
 
-def _add_team_layer(m: folium.Map, route: TeamDay, colour: str, lang: str) -> None:
+def _add_team_layer(m: folium.Map, route: TeamDay, colour: str, lang: str, datum: str) -> None:
     team_id = route.team.team_id
     name = f'<span class="ds-team-swatch" style="background:{colour}"></span>{esc(team_id)}'
     layer = folium.FeatureGroup(name=name)
     line = route_points(route)
     folium.PolyLine(
-        latlngs(line),
+        latlngs(line, datum),
         color=colour,
         weight=4,
         opacity=0.8,
         dash_array=None if len(route.path) >= 2 else "8 8",
         class_name="ds-route",
     ).add_to(layer)
-    add_depots(layer, route, lang, label=f"{team_id} · ")
+    add_depots(layer, route, lang, label=f"{team_id} · ", datum=datum)
     for visit in sorted(route.visits, key=lambda v: v.seq):
         marker = folium.CircleMarker(
-            [visit.location.lat, visit.location.lon],
+            to_map_point(visit.location, datum),
             radius=7,
             color="#ffffff",
             weight=2,
@@ -221,6 +228,7 @@ def render_overview(
     asset_prefix: str = "static/",
     tiles: str = "osm",
     public_base: str | None = None,
+    roads: RoadNetwork | None = None,
 ) -> str:
     """Render the supervisor's overview of a plan as a self-contained HTML page.
 
@@ -237,10 +245,13 @@ def render_overview(
         Where the page finds the static files written by `maps.write_assets` (e.g. ``"static/"`` for an
         ``index.html`` next to ``static/``).
     tiles
-        ``"osm"``, ``"none"`` or an ``http(s)://`` tile URL template (see `maps.render_team_map`).
+        ``"osm"``, ``"amap"``, ``"none"`` or an ``http(s)://`` tile URL template (see `maps.render_team_map`).
     public_base
         The address the pages are published at (e.g. ``https://doorstep.bank.example/plans/2026-12-01/``).
         With it, relative team links become absolute and each team's card carries a QR code to print.
+    roads
+        The road network the plan was made on: with ``tiles="none"`` one shared road layer covers every
+        team's day (plus a margin), simplified to `OVERVIEW_ROAD_TOLERANCE_M`.
 
     Returns
     -------
@@ -259,13 +270,23 @@ def render_overview(
     lang = normalize_lang(lang)
     title = translate(lang, "overview_title", date=plan.date.isoformat())
     m = new_map(asset_prefix=asset_prefix, tiles=tiles, title=title, height="60%")
+    datum = tile_source(tiles).datum
+    if tiles == "none" and roads is not None and plan.routes:
+        boxes = [day_box(route) for route in plan.routes]
+        box = BoundingBox(
+            south=min(b.south for b in boxes),
+            west=min(b.west for b in boxes),
+            north=max(b.north for b in boxes),
+            east=max(b.east for b in boxes),
+        )
+        m.add_child(RoadLayer(road_lines(roads, grow_box(box, ROAD_MARGIN_M), OVERVIEW_ROAD_TOLERANCE_M), datum))
     points: list[Location] = []
     for index, route in enumerate(plan.routes):
-        _add_team_layer(m, route, team_colour(index), lang)
+        _add_team_layer(m, route, team_colour(index), lang, datum)
         points += route_points(route)
     if plan.routes:
         folium.LayerControl(collapsed=False).add_to(m)
-    fit_to(m, points)
+    fit_to(m, points, datum)
 
     add_html(m, "ds_head", _header(plan, lang, title), before_map=True)
     dropped = _reasons_section(

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterable, Sequence
 
 import folium
+import numpy as np
 from branca.element import Element, Figure
 from folium.elements import MacroElement
 from folium.template import Template
 
 from geo.types import Location
 from maps.assets import css_links, js_links
-from maps.errors import UnknownTilesError
+from maps.tiles import OSM_ATTRIBUTION, OSM_TILE_URL, tile_source, to_map
 
 __all__ = [
     "OSM_ATTRIBUTION",
@@ -37,9 +38,6 @@ __all__ = [
     "p_home_class",
 ]
 
-OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-# Shown on every page, tiles or not: the road geometry itself comes from OpenStreetMap.
-OSM_ATTRIBUTION = '<a href="https://www.openstreetmap.org/copyright">© OpenStreetMap contributors</a>'
 MAX_ZOOM = 19
 # A route of one point (a team with no visits) must not zoom in without limit.
 FIT_MAX_ZOOM = 17
@@ -63,10 +61,12 @@ def js_string(text: str) -> str:
     return literal.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def latlngs(points: Iterable[Location]) -> list[list[float]]:
-    """Points as Leaflet ``[lat, lon]`` pairs, rounded to 6 decimals (about 0.1 m): full floats would
-    double the size of a page of road geometry for nothing a map can show."""
-    return [[round(p.lat, 6), round(p.lon, 6)] for p in points]
+def latlngs(points: Iterable[Location], datum: str = "wgs84") -> list[list[float]]:
+    """Points as Leaflet ``[lat, lon]`` pairs in the map's datum (see `maps.tiles`), rounded to 6 decimals
+    (about 0.1 m): full floats would double the size of a page of road geometry for nothing a map can show."""
+    pts = list(points)
+    lat, lon = to_map([p.lat for p in pts], [p.lon for p in pts], datum)
+    return np.round(np.stack([lat, lon], axis=1), 6).tolist() if pts else []
 
 
 def mask_id(identifier: str) -> str:
@@ -139,8 +139,10 @@ class LocateControl(MacroElement):
 
     Parameters
     ----------
-    labels
+    locate, locate_failed
         The button's tooltip and the text shown when no position can be had, already translated.
+    datum
+        The map's datum: the phone's WGS-84 fix is converted to it before it is drawn.
     """
 
     _template = Template(
@@ -151,10 +153,12 @@ class LocateControl(MacroElement):
         """
     )
 
-    def __init__(self, locate: str, locate_failed: str) -> None:
+    def __init__(self, locate: str, locate_failed: str, datum: str = "wgs84") -> None:
         super().__init__()
         self._name = "LocateControl"
-        self.labels_js = f"{{locate: {js_string(locate)}, locateFailed: {js_string(locate_failed)}}}"
+        self.labels_js = (
+            f"{{locate: {js_string(locate)}, locateFailed: {js_string(locate_failed)}, datum: {js_string(datum)}}}"
+        )
 
 
 class _ReadyMark(MacroElement):
@@ -181,9 +185,9 @@ def new_map(*, asset_prefix: str, tiles: str, title: str, height: str = "100%") 
     asset_prefix
         Prefix of the static root as seen from the page (see `maps.write_assets`).
     tiles
-        ``"osm"`` for OpenStreetMap's standard tiles, ``"none"`` for a plain background, or an
-        ``http(s)://`` URL template with ``{z}``, ``{x}`` and ``{y}`` (an OpenStreetMap-based tile server,
-        e.g. an intranet mirror).
+        ``"osm"`` for OpenStreetMap's standard tiles, ``"amap"`` for AMap's (in GCJ-02: see `maps.tiles`),
+        ``"none"`` for a plain background, or an ``http(s)://`` URL template with ``{z}``, ``{x}`` and ``{y}``
+        (an OpenStreetMap-based tile server, e.g. an intranet mirror).
     title
         The page title (plain text).
     height
@@ -199,12 +203,12 @@ def new_map(*, asset_prefix: str, tiles: str, title: str, height: str = "100%") 
     UnknownTilesError
         When ``tiles`` is none of the above.
     """
-    tile_url = _tile_url(tiles)
+    source = tile_source(tiles)
     m = folium.Map(location=None, tiles=None, height=height, control_scale=True)
     # Instance attributes: folium's class-level lists point at CDNs and must stay untouched.
     m.default_js = js_links(asset_prefix)
     m.default_css = css_links(asset_prefix)
-    m.options["maxZoom"] = MAX_ZOOM
+    m.options["maxZoom"] = min(MAX_ZOOM, source.max_zoom)
     figure = m.get_root()
     assert isinstance(figure, Figure)
     figure.title = esc(title)
@@ -212,23 +216,21 @@ def new_map(*, asset_prefix: str, tiles: str, title: str, height: str = "100%") 
     figure.header.add_child(Element('<meta name="referrer" content="strict-origin">'), name="referrer")
     # An empty icon, so browsers do not ask the server for /favicon.ico.
     figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
-    if tile_url is not None:
+    if source.url is not None:
         folium.TileLayer(
-            tiles=tile_url, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM, control=False
+            tiles=source.url,
+            attr=source.attribution,
+            name="tiles",
+            max_zoom=source.max_zoom,
+            subdomains=source.subdomains,
+            control=False,
         ).add_to(m)
     m.add_child(Attribution(OSM_ATTRIBUTION))
     return m
 
 
 def _tile_url(tiles: str) -> str | None:
-    if tiles == "osm":
-        return OSM_TILE_URL
-    if tiles == "none":
-        return None
-    if tiles.startswith(("https://", "http://")) and all(p in tiles for p in ("{z}", "{x}", "{y}")):
-        return tiles
-    msg = f"unknown tiles {tiles!r}: use 'osm', 'none' or an http(s) URL template with {{z}}, {{x}}, {{y}}"
-    raise UnknownTilesError(msg)
+    return tile_source(tiles).url
 
 
 def add_html(m: folium.Map, name: str, markup: str, *, before_map: bool = False) -> None:
@@ -242,13 +244,14 @@ def add_html(m: folium.Map, name: str, markup: str, *, before_map: bool = False)
         children.move_to_end(name, last=False)
 
 
-def fit_to(m: folium.Map, points: Iterable[Location]) -> None:
-    """Fit the map's view to ``points`` (no-op when there are none)."""
+def fit_to(m: folium.Map, points: Iterable[Location], datum: str = "wgs84") -> None:
+    """Fit the map's view to ``points``, in the map's datum (no-op when there are none)."""
     pts = list(points)
     if not pts:
         return
-    south, north = min(p.lat for p in pts), max(p.lat for p in pts)
-    west, east = min(p.lon for p in pts), max(p.lon for p in pts)
+    lat, lon = to_map([p.lat for p in pts], [p.lon for p in pts], datum)
+    south, north = round(float(lat.min()), 6), round(float(lat.max()), 6)
+    west, east = round(float(lon.min()), 6), round(float(lon.max()), 6)
     m.location = [(south + north) / 2, (west + east) / 2]
     m.fit_bounds([[south, west], [north, east]], padding=(24, 24), max_zoom=FIT_MAX_ZOOM)
 

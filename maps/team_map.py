@@ -7,12 +7,17 @@ never reach the page (`routing.model.Visit` does not carry them in the first pla
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 import folium
+from folium.elements import MacroElement
+from folium.template import Template
 
-from geo.types import Location
+from geo.network import RoadNetwork
+from geo.road_lines import grow_box, road_lines
+from geo.types import BoundingBox, Location
 from maps.i18n import normalize_lang, translate
 from maps.navigation import navigation_links
 from maps.page import (
@@ -22,18 +27,24 @@ from maps.page import (
     esc,
     finish_page,
     fit_to,
+    js_string,
     latlngs,
     mask_id,
     new_map,
     p_home_class,
 )
 from maps.presence_strip import presence_strip_html
+from maps.road_layer import RoadLayer
+from maps.tiles import tile_source, to_map_point
 from maps.timeline import timeline_html
 from routing.model import Plan, TeamDay, Visit, format_clock
 
-__all__ = ["render_team_map", "route_points"]
+__all__ = ["ROAD_MARGIN_M", "ROAD_TOLERANCE_M", "render_team_map", "route_points"]
 
 ROUTE_COLOUR = "#2563eb"
+#: Roads drawn on a tile-less team map: the day's bounding box grown by this margin, simplified to this tolerance.
+ROAD_MARGIN_M = 300.0
+ROAD_TOLERANCE_M = 5.0
 
 
 def route_points(route: TeamDay) -> list[Location]:
@@ -47,8 +58,9 @@ def _ordered(route: TeamDay) -> tuple[Visit, ...]:
     return tuple(sorted(route.visits, key=lambda v: v.seq))
 
 
-def _row(label: str, value: str) -> str:
-    return f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>"
+def _row(label: str, value: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<tr{attr}><th>{esc(label)}</th><td>{esc(value)}</td></tr>"
 
 
 def _slot_text(visit: Visit, lang: str) -> str:
@@ -63,8 +75,8 @@ def stop_popup(visit: Visit, lang: str, presence: Mapping[str, Sequence[float]] 
     t = partial(translate, lang)
     rows = [
         _row(t("slot"), _slot_text(visit, lang)),
-        _row(t("eta"), format_clock(visit.arrival)),
-        _row(t("service_start"), format_clock(visit.service_start)),
+        _row(t("eta"), format_clock(visit.arrival), "ds-row-eta"),
+        _row(t("service_start"), format_clock(visit.service_start), "ds-row-start"),
     ]
     if visit.wait_s > 0:
         rows.append(_row(t("wait"), t("minutes", n=round(visit.wait_s / 60))))
@@ -99,8 +111,10 @@ def _depot_markers(route: TeamDay, lang: str) -> Iterator[tuple[Location, str, s
         yield route.team.end, "E", end_text
 
 
-def add_depots(m: folium.Map | folium.FeatureGroup, route: TeamDay, lang: str, label: str = "") -> None:
-    """Square depot markers (one, or start and end when they differ) with their times."""
+def add_depots(
+    m: folium.Map | folium.FeatureGroup, route: TeamDay, lang: str, label: str = "", datum: str = "wgs84"
+) -> None:
+    """Square depot markers (one, or start and end when they differ) with their times, in the map's datum."""
     for location, glyph, text in _depot_markers(route, lang):
         icon = folium.DivIcon(
             html=f'<div class="ds-depot">{esc(glyph)}</div>',
@@ -109,7 +123,7 @@ def add_depots(m: folium.Map | folium.FeatureGroup, route: TeamDay, lang: str, l
             class_name="ds-depot-icon",
         )
         title = f"{label}{translate(lang, 'depot')}: {text}"
-        marker = folium.Marker([location.lat, location.lon], icon=icon, title=title, z_index_offset=-100)
+        marker = folium.Marker(to_map_point(location, datum), icon=icon, title=title, z_index_offset=-100)
         marker.add_child(HtmlPopup(f'<div class="ds-popup"><h3>{esc(title)}</h3></div>'))
         marker.add_to(m)
 
@@ -135,7 +149,8 @@ def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
         meta.append(brk)
     if visits:
         items = "".join(
-            f'<li value="{v.seq}">{esc(format_clock(v.arrival))} · {esc(v.case_id)} · '
+            f'<li value="{v.seq}" data-case="{esc(v.case_id)}">'
+            f'<span class="ds-eta">{esc(format_clock(v.arrival))}</span> · {esc(v.case_id)} · '
             f"{esc(_address_text(v, lang))}</li>"
             for v in visits
         )
@@ -162,6 +177,38 @@ def _legend_panel(lang: str) -> str:
     return f'<div class="ds-panel ds-legend"><strong>{esc(t("p_home"))}</strong><ul>{items}</ul></div>'
 
 
+class _DayHandles(MacroElement):
+    """Hands the page's route line and stop markers to ``Doorstep.registerDay`` (map.js), so a re-plan can
+    redraw the day in place."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            Doorstep.registerDay({{ this._parent.get_name() }}, {{ this.route_name }}, {{ this.stops_js }},
+                {{ this.datum_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, route_line: folium.PolyLine, markers: Mapping[str, folium.Marker], datum: str) -> None:
+        super().__init__()
+        self._name = "DayHandles"
+        self.route_name = route_line.get_name()
+        self.stops_js = "{" + ", ".join(f"{json.dumps(k)}: {m.get_name()}" for k, m in markers.items()) + "}"
+        self.datum_js = js_string(datum)
+
+
+def day_box(route: TeamDay) -> BoundingBox:
+    """The bounding box of a team's day: its line, stops and depots."""
+    points = [*route_points(route), *(v.location for v in route.visits), route.team.start, route.team.end]
+    return BoundingBox(
+        south=min(p.lat for p in points),
+        west=min(p.lon for p in points),
+        north=max(p.lat for p in points),
+        east=max(p.lon for p in points),
+    )
+
+
 def render_team_map(
     plan: Plan,
     route: TeamDay,
@@ -170,6 +217,7 @@ def render_team_map(
     asset_prefix: str = "../static/",
     tiles: str = "osm",
     presence: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    roads: RoadNetwork | None = None,
 ) -> str:
     """Render one team's day as a self-contained HTML page for phones.
 
@@ -186,10 +234,14 @@ def render_team_map(
         Where the page finds the static files written by `maps.write_assets`, relative to the page or
         absolute (e.g. ``"../static/"`` for ``maps/T1.html`` next to ``static/``).
     tiles
-        ``"osm"`` (OpenStreetMap's standard tiles), ``"none"`` (plain background, no requests at all) or an
-        ``http(s)://`` tile URL template of an OpenStreetMap-based server.
+        ``"osm"`` (OpenStreetMap's standard tiles), ``"amap"`` (AMap's tiles: everything is drawn in GCJ-02,
+        see `maps.tiles`), ``"none"`` (plain background, no requests at all) or an ``http(s)://`` tile URL
+        template of an OpenStreetMap-based server.
     presence
         ``customer_id -> day type -> 24 hourly P(home)``: each stop's popup shows its customer's heat strip.
+    roads
+        The road network the plan was made on: with ``tiles="none"`` its roads around the day (the day's
+        bounding box plus `ROAD_MARGIN_M`) are drawn as one light layer, so the map still reads.
 
     Returns
     -------
@@ -206,17 +258,22 @@ def render_team_map(
     lang = normalize_lang(lang)
     title = translate(lang, "team_title", team=route.team.team_id, date=plan.date.isoformat())
     m = new_map(asset_prefix=asset_prefix, tiles=tiles, title=title)
+    datum = tile_source(tiles).datum
+    if tiles == "none" and roads is not None:
+        m.add_child(RoadLayer(road_lines(roads, grow_box(day_box(route), ROAD_MARGIN_M), ROAD_TOLERANCE_M), datum))
 
     line = route_points(route)
-    folium.PolyLine(
-        latlngs(line),
+    route_line = folium.PolyLine(
+        latlngs(line, datum),
         color=ROUTE_COLOUR,
         weight=5,
         opacity=0.8,
         dash_array=None if len(route.path) >= 2 else "8 8",
         class_name="ds-route",
-    ).add_to(m)
-    add_depots(m, route, lang)
+    )
+    route_line.add_to(m)
+    add_depots(m, route, lang, datum=datum)
+    markers: dict[str, folium.Marker] = {}
     for visit in _ordered(route):
         icon = folium.DivIcon(
             html=f'<div class="ds-stop {p_home_class(visit.slot.p_home)}">{visit.seq}</div>',
@@ -225,16 +282,18 @@ def render_team_map(
             class_name="ds-stop-icon",
         )
         marker = folium.Marker(
-            [visit.location.lat, visit.location.lon],
+            to_map_point(visit.location, datum),
             icon=icon,
             title=f"{visit.seq} · {visit.case_id} · {format_clock(visit.arrival)}",
         )
         marker.add_child(HtmlPopup(stop_popup(visit, lang, (presence or {}).get(visit.customer_id))))
         marker.add_to(m)
+        markers[visit.case_id] = marker
 
-    m.add_child(LocateControl(translate(lang, "locate"), translate(lang, "locate_failed")))
+    m.add_child(LocateControl(translate(lang, "locate"), translate(lang, "locate_failed"), datum))
+    m.add_child(_DayHandles(route_line, markers, datum))
     add_html(m, "ds_header", _header_panel(plan, route, lang, title))
     add_html(m, "ds_legend", _legend_panel(lang))
-    fit_to(m, [*line, *(v.location for v in route.visits)])
+    fit_to(m, [*line, *(v.location for v in route.visits)], datum)
     classes = ["ds-team-map"] + (["ds-no-tiles"] if tiles == "none" else [])
     return finish_page(m, lang=lang, body_classes=classes)

@@ -435,8 +435,13 @@ def test_replan_keeps_visits_done_and_bumps_the_revision(api: Api, planned: dict
             d["case_id"] for d in result["dropped"] if d["case_id"] in t1_stops
         ]
         assert sorted(placed) == sorted(t1_stops)
+        # The answer's road path of the rest of the day starts where the re-plan was asked from.
+        assert entry["path"][0] == pytest.approx([21.8697, -102.2737], abs=1e-6) and len(entry["path"]) >= 2
         later = {"now": f"{PLAN_DATE}T23:30:00-06:00", "lat": 21.8697, "lon": -102.2737}
         assert c.post(f"/v1/plans/{plan}/teams/T1/replan", json=later).status_code == 409  # the shift is over
+        # A position 40 km from the extract's roads is the client's mistake: 422 saying so, never a 500.
+        far = c.post(f"/v1/plans/{plan}/teams/T1/replan", json={**body, "lat": 21.5, "lon": -102.0})
+        assert far.status_code == 422 and far.json()["error"]["code"] == "position_off_network"
 
 
 def test_supervisor_session_cookie_opens_pages_only(api: Api, planned: dict[str, Any]) -> None:

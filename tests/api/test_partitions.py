@@ -164,3 +164,7 @@ def test_plan_command_with_scheduler(
     assert [t["team_id"] for t in plan["teams"]] == [t.team_id for t in teams]
     assert plan["summary"]["cases"] == len(cases)
     assert (tmp_path / "out" / "index.html").is_file()
+    # The branch workers render the team maps: with --tiles none they draw the roads of the plan's network.
+    for team in plan["teams"]:
+        page = (tmp_path / "out" / "maps" / f"{team['team_id']}.html").read_text(encoding="utf-8")
+        assert "Doorstep.addRoads(" in page

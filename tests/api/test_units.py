@@ -15,7 +15,7 @@ import pytest
 
 from api.analytics import wilson
 from api.errors import ConfigurationError
-from api.jobs import csp_hashes, mask_phone
+from api.jobs import csp_hashes, mask_phone, officer_panel
 from api.security import OfficerClaims, RateLimiter, Signer, hash_key, key_matches, link_expiry, make_api_key
 from api.server_settings import ENV_TABLE, ServerSettings
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
@@ -155,3 +155,51 @@ def test_wheel_ships_migrations_and_officer_script(tmp_path: Path) -> None:
     for name in ("api/migrations/env.py", "api/migrations/script.py.mako", "api/assets/officer.js"):
         assert name in names
     assert {f"api/migrations/versions/{m}" for m in migrations} <= names
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "offline"),
+    [
+        ("en", "Re-plan the rest of the day", "You are offline"),
+        ("zh-CN", "重新规划剩余行程", "当前处于离线状态"),  # officers in China read Chinese
+    ],
+)
+def test_officer_panel_has_a_replan_button_in_the_pages_language(lang: str, label: str, offline: str) -> None:
+    """The officer panel's re-plan button and its messages come in the settings' language, and every stop
+    carries its WGS-84 point (the fallback start of a re-plan without a GPS fix)."""
+    from maps.i18n import MESSAGES
+    from tests.maps.conftest import build_plan
+
+    plan = build_plan()
+    route = plan.routes[0]
+    panel = officer_panel(plan, route, {}, lang)
+    assert f">{label}</button>" in panel and offline in panel
+    assert all(MESSAGES[lang][key] in panel for key in ("replan_busy", "replan_failed", "replan_unplanned"))
+    for visit in route.visits:
+        assert f'data-lat="{visit.location.lat:.6f}" data-lon="{visit.location.lon:.6f}"' in panel
+    assert f'data-start-lat="{route.team.start.lat:.6f}"' in panel
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_string_of_the_officer_panel_is_in_the_pages_language(lang: str) -> None:
+    """Outcome buttons, the officer picker and the queue's messages are translated; no English is left in zh-CN."""
+    import re
+
+    from maps.i18n import MESSAGES
+    from tests.maps.conftest import build_plan
+
+    plan = build_plan()
+    panel = officer_panel(plan, plan.routes[0], {}, lang)
+    labels = re.findall(r'<button type="button" data-result="([a-z_]+)">([^<]+)</button>', panel)
+    assert labels and all(text == MESSAGES[lang][f"result.{result}"] for result, text in labels)
+    assert f"<label>{MESSAGES[lang]['officer']} <select" in panel
+    assert MESSAGES[lang]["outcomes_waiting"] in panel and MESSAGES[lang]["outcome_refused"] in panel
+    if lang == "zh-CN":
+        # What a person reads, less the data (members' names, case ids): no Latin words left.
+        visible = re.sub(r"<option[^>]*>[^<]*</option>|<[^>]+>|\bC\d+\b", " ", panel)
+        assert not re.search(r"[A-Za-z]{3,}", visible), visible
+
+
+def test_amap_tiles_are_a_server_setting() -> None:
+    """DOORSTEP_TILES=amap is accepted (AMap's tiles, pages drawn in GCJ-02)."""
+    assert ServerSettings.from_env({"DOORSTEP_TILES": "amap"}).tiles == "amap"

@@ -6,7 +6,10 @@ then queued → done). Prints a table and writes JSON.
 
     python -m tests.benchmarks.bench_api --out test-artifacts/bench_api.json
 
-The load generator (httpx, asyncio) runs on the same 2 cores as the server, so figures are a floor.
+The load generator is wrk (C, with a Lua script that gives every POST its own client_id) when it is installed,
+else httpx on asyncio (``--load-tool httpx``), which costs more CPU per request than the server itself. Either
+runs on the same 2 cores as the server, so the wall-clock figures are a floor; the server's CPU per request is
+not affected by how busy the machine is.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import asyncio
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -25,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from api import store
 from tests.api.conftest import AGUAS, PG_ADMIN_URL, make_database, seed_cases, start_api, team_body
 
 OSM = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm" / AGUAS
@@ -81,7 +88,60 @@ async def load(url: str, requests: list[tuple[str, str, Any, dict[str, str]]], c
     }
 
 
-def bench(kind: str, outcomes: int, maps: int) -> dict[str, Any]:
+# Every request gets its own client_id: a per-thread random prefix, the thread number and a counter.
+WRK_POST = """
+local counter, threads, prefix = 0, 0, ""
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+  prefix = string.format("%08x-%04x-4%03x", math.random(0, 0x7fffffff), tid, math.random(0, 0xfff))
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")
+end
+function request()
+  counter = counter + 1
+  local body = string.format('{"client_id":"%s-8%03x-%012x","team_id":"T1","officer_id":"li","case_id":"C%03d",'
+    .. '"visited_at":"2026-12-02T18:10:00-06:00","result":"not_home"}', prefix, counter % 4096, counter, counter % 50)
+  return wrk.format(nil, "/v1/outcomes", nil, body)
+end
+"""
+WRK_DONE = """
+function done(summary, latency, requests)
+  io.write(string.format("BENCH requests=%d us=%d non2xx=%d sockerr=%d p50=%d p95=%d p99=%d mean=%d\\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.mean))
+end
+"""
+
+
+def wrk(url: str, path: str, concurrency: int, seconds: float, post_key: str | None) -> dict[str, Any]:
+    """``seconds`` of load by wrk with ``concurrency`` connections on 2 threads (outcome posts when ``post_key``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "load.lua"
+        script.write_text((WRK_POST if post_key else "") + WRK_DONE)
+        env = {**os.environ, "BENCH_KEY": post_key or ""}
+        command = ["wrk", "-t2", f"-c{concurrency}", f"-d{round(seconds)}s", "-s", str(script), url + path]
+        out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    found = re.search(r"BENCH (.*)", out)
+    assert found, out
+    v = {k: int(x) for k, x in (item.split("=") for item in found.group(1).split())}
+    return {
+        "requests": v["requests"],
+        "concurrency": concurrency,
+        "seconds": round(v["us"] / 1e6, 2),
+        "per_second": round(v["requests"] / (v["us"] / 1e6), 1),
+        "p50_ms": round(v["p50"] / 1000, 1),
+        "p95_ms": round(v["p95"] / 1000, 1),
+        "p99_ms": round(v["p99"] / 1000, 1),
+        "mean_ms": round(v["mean"] / 1000, 1),
+        "non_2xx": v["non2xx"],
+        "transport_errors": v["sockerr"],
+    }
+
+
+def bench(kind: str, outcomes: int, maps: int, tool: str, seconds: float) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     with make_database(kind, tmp) as url:
         env = {"DOORSTEP_RATE_LIMIT": "1000000", "DOORSTEP_RATE_BURST": "1000000"}
@@ -120,19 +180,30 @@ def bench(kind: str, outcomes: int, maps: int) -> dict[str, Any]:
             ]
             assert api.server.process is not None
             pid = api.server.process.pid
-            cpu0 = cpu_seconds(pid)
-            post = asyncio.run(load(api.server.url, bodies, 32))
-            cpu1 = cpu_seconds(pid)
-            gets = [("GET", f"/m/{token}", None, {}) for _ in range(maps)]
-            officer = asyncio.run(load(api.server.url, gets, 50))
-            cpu2 = cpu_seconds(pid)
-            post["server_cpu_ms_per_request"] = round((cpu1 - cpu0) / outcomes * 1000, 2)
-            officer["server_cpu_ms_per_request"] = round((cpu2 - cpu1) / maps * 1000, 2)
+            load0, cpu0 = os.getloadavg()[0], cpu_seconds(pid)
+            if tool == "wrk":
+                post = wrk(api.server.url, "/v1/outcomes", 32, seconds, api.system)
+            else:
+                post = asyncio.run(load(api.server.url, bodies, 32))
+            load1, cpu1 = os.getloadavg()[0], cpu_seconds(pid)
+            if tool == "wrk":
+                officer = wrk(api.server.url, f"/m/{token}", 50, seconds, None)
+            else:
+                gets: list[tuple[str, str, Any, dict[str, str]]] = [("GET", f"/m/{token}", None, {})] * maps
+                officer = asyncio.run(load(api.server.url, gets, 50))
+            load2, cpu2 = os.getloadavg()[0], cpu_seconds(pid)
+            post["server_cpu_ms_per_request"] = round((cpu1 - cpu0) / post["requests"] * 1000, 2)
+            officer["server_cpu_ms_per_request"] = round((cpu2 - cpu1) / officer["requests"] * 1000, 2)
+            post["load_avg_1min"] = [round(load0, 2), round(load1, 2)]
+            officer["load_avg_1min"] = [round(load1, 2), round(load2, 2)]
+            # Every acknowledged post is a distinct stored outcome (wrk counts answers, the database rows).
+            post["stored"] = store.count_outcomes(api.db)
         finally:
             api.server.stop()
             api.db.dispose()
     return {
         "database": kind,
+        "load_tool": tool,
         "outcome_post": post,
         "officer_map_get": officer,
         "plan_job": {"post_ms": round(post_ms, 1), "turnaround_s": round(turnaround, 2), "time_limit_s": 5},
@@ -142,23 +213,29 @@ def bench(kind: str, outcomes: int, maps: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("test-artifacts/bench_api.json"))
-    parser.add_argument("--outcomes", type=int, default=3000)
-    parser.add_argument("--maps", type=int, default=2000)
+    parser.add_argument("--outcomes", type=int, default=3000, help="posts sent by httpx")
+    parser.add_argument("--maps", type=int, default=2000, help="map reads sent by httpx")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--load-tool", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each wrk phase")
     args = parser.parse_args()
     os.environ.setdefault("DOORSTEP_CACHE_DIR", str(Path(".doorstep-cache").resolve()))
-    results = [bench(kind, args.outcomes, args.maps) for kind in args.databases.split(",")]
+    results = [
+        bench(kind, args.outcomes, args.maps, args.load_tool, args.seconds) for kind in args.databases.split(",")
+    ]
     print(
         f"{'database':<11} {'POST/s':>8} {'POST p50':>9} {'POST p95':>9} {'POST cpu':>9} {'map p50':>8} "
-        f"{'map p95':>8} {'map/s':>7} {'map cpu':>8} {'plan POST':>10} {'plan done':>10}"
+        f"{'map p95':>8} {'map/s':>7} {'map cpu':>8} {'plan POST':>10} {'plan done':>10}  load (1 min)"
     )
     for r in results:
         p, m, j = r["outcome_post"], r["officer_map_get"], r["plan_job"]
         print(
             f"{r['database']:<11} {p['per_second']:>8} {p['p50_ms']:>7}ms {p['p95_ms']:>7}ms "
             f"{p['server_cpu_ms_per_request']:>7}ms {m['p50_ms']:>6}ms {m['p95_ms']:>6}ms {m['per_second']:>7} "
-            f"{m['server_cpu_ms_per_request']:>6}ms {j['post_ms']:>8}ms {j['turnaround_s']:>9}s"
+            f"{m['server_cpu_ms_per_request']:>6}ms {j['post_ms']:>8}ms {j['turnaround_s']:>9}s  "
+            f"{p['load_avg_1min'][0]} / {m['load_avg_1min'][0]} / {m['load_avg_1min'][1]}"
         )
+    print(f"load tool: {args.load_tool}; stored outcomes: {[r['outcome_post']['stored'] for r in results]}")
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "pg": PG_ADMIN_URL, "results": results}, indent=2))

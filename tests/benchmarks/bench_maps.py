@@ -25,11 +25,16 @@ import pypdf
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from geo import load_network
+from geo.types import Location
 from maps import render_overview, render_route_sheet, render_team_map, write_assets
 from maps.pdf import CHROMIUM_FLAGS, print_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADS = 7
+# The day is laid over Copenhagen, the densest test extract, so the tile-less pages draw its roads.
+COPENHAGEN = ROOT.parent / "shared" / "data" / "osm" / "copenhagen_kbh.osm.pbf"
+CENTRE = Location(55.667, 12.573)
 
 
 def big_plan_builder():  # type: ignore[no-untyped-def]
@@ -45,7 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "benchmarks" / "results" / "maps.json")
     args = parser.parse_args()
-    big = big_plan_builder()(teams=20, stops=25)
+    big = big_plan_builder()(teams=20, stops=25, centre=CENTRE)
+    roads = load_network(COPENHAGEN)
     root = Path(tempfile.mkdtemp(prefix="doorstep-maps-"))
     (root / "maps").mkdir()
     write_assets(root / "static")
@@ -53,12 +59,18 @@ def main() -> None:
     figures: dict[str, float] = {}
 
     started = time.perf_counter()
-    pages = {tid: render_team_map(big, r, tiles="none", asset_prefix="../static/") for tid, r in
+    pages = {tid: render_team_map(big, r, tiles="none", asset_prefix="../static/", roads=roads) for tid, r in
              zip(links, big.routes, strict=True)}  # fmt: skip
     figures["render_20_team_maps_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    overview = render_overview(big, links, tiles="none", public_base="http://127.0.0.1/")
+    overview = render_overview(big, links, tiles="none", public_base="http://127.0.0.1/", roads=roads)
     figures["render_overview_20x25_s"] = time.perf_counter() - started
+    bare_team = render_team_map(big, big.routes[0], tiles="none", asset_prefix="../static/")
+    bare_overview = render_overview(big, links, tiles="none", public_base="http://127.0.0.1/")
+    figures["team_map_25_stops_without_roads_kb"] = len(bare_team.encode()) / 1000
+    figures["overview_20x25_without_roads_kb"] = len(bare_overview.encode()) / 1000
+    largest = max(pages, key=lambda tid: len(pages[tid].encode()))
+    figures["team_map_25_stops_largest_of_20_kb"] = len(pages[largest].encode()) / 1000
     for tid, page in pages.items():
         (root / links[tid]).write_text(page, encoding="utf-8")
     (root / "index.html").write_text(overview, encoding="utf-8")
@@ -79,7 +91,7 @@ def main() -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
     )
-    for label, page in (("team_map", f"maps/{big.routes[0].team.team_id}.html"), ("overview", "index.html")):
+    for label, page in (("team_map", f"maps/{largest}.html"), ("overview", "index.html")):
         ready = []
         for _ in range(LOADS):
             driver.get(url + page)

@@ -183,12 +183,15 @@ def test_breaks_sit_inside_their_windows(copenhagen_day: dict[str, Any]) -> None
 
 
 def test_outputs_include_a_map_per_team_and_the_overview(copenhagen_day: dict[str, Any]) -> None:
-    """The run writes the overview, one map per team, and Leaflet beside them."""
+    """The run writes the overview, one map per team, and Leaflet beside them; with ``--tiles none`` each map
+    and the overview draw the plan's roads."""
     out = copenhagen_day["work"] / "out"
     assert (out / "index.html").is_file()
+    assert "Doorstep.addRoads(" in (out / "index.html").read_text(encoding="utf-8")
     for team in ("T1", "T2", "T3", "T4", "T5"):
         html = (out / "maps" / f"{team}.html").read_text(encoding="utf-8")
         assert "OpenStreetMap" in html
+        assert "Doorstep.addRoads(" in html
     assert any((out / "static").rglob("leaflet.js"))
     assert "index.html" in copenhagen_day["stdout"]
 
@@ -227,6 +230,23 @@ def test_lone_officer_team_exits_2_naming_the_team(tmp_path: Path, osm_dir: Path
     )  # fmt: skip
     assert result.returncode == 2
     assert "team SOLO7" in result.stderr and "at least two officers" in result.stderr
+
+
+def test_unknown_tiles_exit_2_before_planning(tmp_path: Path, osm_dir: Path, cache_dir: Path) -> None:
+    """``--tiles baidu`` (no such choice) exits with status 2 naming the option, and writes nothing."""
+    (tmp_path / "cases.csv").write_text("case_id,customer_id,lat,lon\nC1,P1,21.88,-102.29\n", encoding="utf-8")
+    (tmp_path / "teams.csv").write_text(
+        "team_id,members,start_lat,start_lon,shift_start,shift_end\nT1,a;b,21.88,-102.29,09:00,17:00\n",
+        encoding="utf-8",
+    )
+    result = doorstep(
+        "plan", "--osm", str(osm_dir / "aguascalientes.osm.pbf"), "--cases", str(tmp_path / "cases.csv"),
+        "--teams", str(tmp_path / "teams.csv"), "--date", "2026-12-01", "--out", str(tmp_path / "out"),
+        "--tiles", "baidu", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--tiles" in result.stderr and "amap" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_route_sheets_printed_for_every_team(copenhagen_day: dict[str, Any]) -> None:

@@ -155,13 +155,18 @@ def customer_ids() -> tuple[str, ...]:
     return CUSTOMER_IDS
 
 
-def build_big_plan(teams: int, stops: int, points_per_leg: int = 60, seed: int = 7) -> Plan:
-    """A full day for ``teams`` teams of ``stops`` stops each around Helsinki, with a winding road path of
-    ``points_per_leg`` points a leg (the most `geo` keeps): the largest pages the field will see."""
+HELSINKI = Location(60.17, 24.94)
+
+
+def build_big_plan(
+    teams: int, stops: int, points_per_leg: int = 60, seed: int = 7, centre: Location = HELSINKI
+) -> Plan:
+    """A full day for ``teams`` teams of ``stops`` stops each around ``centre`` (Helsinki), with a winding road
+    path of ``points_per_leg`` points a leg (the most `geo` keeps): the largest pages the field will see."""
     rng = random.Random(seed)
     routes = []
     for k in range(teams):
-        depot = Location(60.17 + rng.uniform(-0.03, 0.03), 24.94 + rng.uniform(-0.06, 0.06))
+        depot = Location(centre.lat + rng.uniform(-0.03, 0.03), centre.lon + rng.uniform(-0.06, 0.06))
         team = Team(
             team_id=f"TEAM-{k + 1:02d}",
             members=("officer-a", "officer-b"),

@@ -20,6 +20,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from geo.crs import wgs84_to_gcj02
+from geo.types import Location, haversine_m
 from maps import render_overview, render_team_map, write_assets
 from maps.pdf import CHROMIUM_FLAGS
 from routing.model import Plan
@@ -141,6 +143,39 @@ def test_locate_me_shows_the_officer(site: tuple[str, Plan], phone: webdriver.Ch
     located = wait_for(lambda: phone.execute_script("return document.documentElement.dataset.dsLocated"))
     assert located == "60.170200,24.941500"
     assert len(phone.find_elements(By.CSS_SELECTOR, "path.ds-here")) == 1
+
+
+def test_locate_me_on_amap_tiles_draws_the_fix_in_gcj02(
+    tmp_path: Path, make_big_plan: Callable[..., Plan], phone: webdriver.Chrome
+) -> None:
+    """On AMap's tiles (GCJ-02) the officer's dot is drawn at the GCJ-02 conversion of the phone's WGS-84 fix
+    (hundreds of metres away in Shenzhen), and the page keeps the raw fix for anything it sends."""
+    big = make_big_plan(teams=1, stops=5, centre=Location(22.72, 114.25))
+    write_assets(tmp_path / "static")
+    (tmp_path / "maps").mkdir()
+    page = render_team_map(big, big.routes[0], tiles="amap", asset_prefix="../static/")
+    (tmp_path / "maps" / "amap.html").write_text(page, encoding="utf-8")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        phone.get(url + "/maps/amap.html")  # the tiles' hosts do not resolve here: only our drawing is checked
+        ready_ms(phone)
+        phone.execute_cdp_cmd("Browser.grantPermissions", {"origin": url, "permissions": ["geolocation"]})
+        phone.execute_cdp_cmd(
+            "Emulation.setGeolocationOverride", {"latitude": 22.7205, "longitude": 114.2461, "accuracy": 20}
+        )
+        phone.find_element(By.CSS_SELECTOR, ".ds-locate-button").click()
+        drawn = wait_for(lambda: phone.execute_script("return document.documentElement.dataset.dsLocatedDrawn"))
+        assert phone.execute_script("return document.documentElement.dataset.dsLocated") == "22.720500,114.246100"
+        lat, lon = wgs84_to_gcj02(22.7205, 114.2461)
+        assert drawn == f"{lat:.6f},{lon:.6f}"
+        assert haversine_m(Location(22.7205, 114.2461), Location(lat, lon)) > 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def test_printed_qr_codes_open_the_team_maps(site: tuple[str, Plan], phone: webdriver.Chrome) -> None:

@@ -285,7 +285,7 @@ def test_normalize_lang_accepts_common_spellings(lang: str, expected: str) -> No
     [
         ({"lang": "fr"}, UnsupportedLanguageError),  # no French strings
         ({"lang": ""}, UnsupportedLanguageError),  # empty tag
-        ({"tiles": "amap"}, UnknownTilesError),  # GCJ-02 tiles would misplace WGS-84 points
+        ({"tiles": "baidu"}, UnknownTilesError),  # BD-09 tiles are not a choice
         ({"tiles": "ftp://tiles/{z}/{x}/{y}.png"}, UnknownTilesError),  # not http(s)
         ({"tiles": "https://tiles.example/{z}.png"}, UnknownTilesError),  # missing {x} and {y}
     ],
