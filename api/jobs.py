@@ -367,7 +367,8 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
         )
         phone = mask_phone(phones.get(visit.case_id))
         rows.append(
-            f'<li data-case="{esc(visit.case_id)}" data-lat="{visit.location.lat:.6f}" '
+            f'<li data-case="{esc(visit.case_id)}" data-kind="{esc(visit.address_kind)}" '
+            f'data-lat="{visit.location.lat:.6f}" '
             f'data-lon="{visit.location.lon:.6f}"><strong><span class="ds-seq">{visit.seq}</span> · '
             f"{esc(visit.case_id)}</strong>"
             + (f' <span class="ds-phone">{esc(phone)}</span>' if phone else "")
@@ -381,7 +382,7 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
     # The queue's and a refused post's messages, for officer.js to fill in ({n}, {status}).
     queue_texts = " ".join(
         f'data-{key.replace("_", "-")}="{esc(translate(lang, key, n="{n}", status="{status}"))}"'
-        for key in ("outcomes_waiting", "outcome_refused")
+        for key in ("outcomes_waiting", "outcome_refused", "promised_date_prompt")
     )
     replan = (
         f'<div class="ds-replan"><button type="button" id="ds-replan" {texts}>{esc(translate(lang, "replan"))}'

@@ -79,6 +79,7 @@ class LearntPresence:
                         OutcomeRow.visited_at,
                         OutcomeRow.result,
                         CaseRow.record,
+                        OutcomeRow.payload["address_kind"].as_string(),
                     )
                     .join(CaseRow, CaseRow.case_id == OutcomeRow.case_id)
                     .where(OutcomeRow.id > self._last_id)
@@ -91,8 +92,11 @@ class LearntPresence:
             self._model.update(
                 # No keys: the table's unique client ids and the id cursor already learn each outcome once.
                 Observation(customer, segment, kind, _local(at, self._zone), result)
-                for _id, customer, kind, at, result, record in rows
-                if (segment := str(record.get("segment") or "")) in SEGMENTS and kind in DAY_TYPES
+                for _id, customer, kind, at, result, record, address_kind in rows
+                # Only visits at home teach P(home) (and flag the home address).
+                if (segment := str(record.get("segment") or "")) in SEGMENTS
+                and kind in DAY_TYPES
+                and address_kind in (None, "home")
             )
             if len(rows) < _BATCH:
                 return

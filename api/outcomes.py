@@ -122,6 +122,9 @@ def record_outcomes(
     payloads: list[dict[str, Any]] = []
     for i, post in enumerate(posts):
         payload = post.outcome.model_dump(mode="json")
+        if payload.get("address_kind") is None:
+            # A body without the field hashes as it did before the field existed: old repeats stay repeats.
+            payload.pop("address_kind", None)
         try:
             _check_scope(post, stops, payload)
         except ApiError as err:
@@ -291,10 +294,12 @@ def _apply(case: _Case, outcome: OutcomeIn, local_day: dt.date, client_id: str, 
     if case.newest is None or outcome.visited_at > case.newest:
         case.newest = outcome.visited_at
     row = group.rows[-1]
-    if outcome.result in AT_HOME or outcome.result in NOT_HOME:
+    # A visit at work or at the registered residence says nothing about P(home), nor where home is.
+    at_home_address = outcome.address_kind in (None, "home")
+    if at_home_address and (outcome.result in AT_HOME or outcome.result in NOT_HOME):
         group.presence[(case.customer_id, row["day_type"], row["hour"], outcome.result)] += 1
     accuracy = outcome.accuracy_m
-    located = outcome.lat is not None and outcome.lon is not None and outcome.result in AT_HOME
+    located = at_home_address and outcome.lat is not None and outcome.lon is not None and outcome.result in AT_HOME
     if located and accuracy is not None and accuracy <= FIX_ACCURACY_M:
         assert outcome.lat is not None and outcome.lon is not None
         lat, lon = outcome.lat, outcome.lon

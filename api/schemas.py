@@ -330,6 +330,11 @@ class OutcomeIn(BaseModel):
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     note: str | None = Field(None, max_length=4000)
     recording_ref: str | None = Field(None, max_length=500)
+    address_kind: Literal["home", "work", "registered"] | None = Field(
+        None,
+        description="Which of the case's addresses the visit was at (the stop's address_kind; absent = home). "
+        "Only visits at home teach P(home) and may move the home address by GPS.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> OutcomeIn:

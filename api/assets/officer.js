@@ -63,8 +63,11 @@
       officer_id: document.getElementById("ds-officer").value, case_id: caseId,
       visited_at: new Date().toISOString(), result: result,
     };
+    // A visit at work or at the registered residence says so: only home visits teach P(home).
+    var stop = panel.querySelector('li[data-case="' + CSS.escape(caseId) + '"]');
+    if (stop && stop.dataset.kind && stop.dataset.kind !== "home") { item.address_kind = stop.dataset.kind; }
     if (result === "promise_to_pay") {
-      var d = window.prompt("Promised date (YYYY-MM-DD)");
+      var d = window.prompt(panel.dataset.promisedDatePrompt);
       if (!d) { return; }
       item.promised_date = d;
     }

@@ -338,6 +338,28 @@ def test_outcomes_teach_the_presence_model_that_plans_the_next_day(api: Api, pla
     assert stop is None or stop["p_home"] < first["p_home"] - 0.1, (first, stop)
 
 
+def test_a_visit_at_work_teaches_nothing_about_home(api: Api, planned: dict[str, Any]) -> None:
+    """An outcome at the work address moves neither P(home) nor the home address; the same body again is a repeat."""
+    case_id = "C010"
+    with api.client(api.system) as c:
+        before = c.get(f"/v1/customers/P{case_id}/presence").json()
+        at_work = outcome(case_id, result="met", lat=21.9, lon=-102.3, accuracy_m=5, address_kind="work")
+        first = c.post("/v1/outcomes", json=at_work)
+        assert first.status_code == 201, first.text
+        assert c.post("/v1/outcomes", json=at_work).status_code == 200
+        earlier = {"visited_at": f"{PLAN_DATE}T10:05:00-06:00"}
+        away = c.post("/v1/outcomes", json={**outcome(case_id, address_kind="registered"), **earlier})
+        assert away.status_code == 201
+        assert c.post("/v1/outcomes", json=outcome(case_id, address_kind="office")).status_code == 422
+        after = c.get(f"/v1/customers/P{case_id}/presence").json()
+        case = c.get(f"/v1/cases/{case_id}").json()
+    assert after["visits"] == before["visits"]
+    assert [h["p_home"] for h in after["hours"]] == [h["p_home"] for h in before["hours"]]
+    assert sum(h["home"] + h["away"] for h in after["hours"]) == sum(h["home"] + h["away"] for h in before["hours"])
+    assert case["geocode"]["source"] != "officer_gps"
+    assert case["state"] == "done"  # the customer was met, wherever it was
+
+
 def test_hundred_concurrent_posts_with_twenty_repeats_store_eighty(api: Api) -> None:
     """100 concurrent posts, 20 of them repeats of others, store exactly 80 outcomes and answer 80 × 201, 20 × 200."""
     with api.client(api.system) as c:
