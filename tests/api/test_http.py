@@ -97,9 +97,27 @@ def test_every_endpoint_refuses_missing_and_wrong_keys(api: Api, planned: dict[s
         ("POST", "/v1/outcomes", "system"),
         ("GET", "/v1/customers/PC000/presence", "system"),
         ("GET", "/v1/analytics/outcomes?group_by=segment", "system"),
+        ("GET", "/v1/analytics/page", "supervisor"),
+        ("PATCH", f"/v1/plans/{plan}", "supervisor"),
+        ("POST", f"/v1/plans/{plan}/teams/T1/replan", "supervisor"),
+        ("GET", f"/v1/plans/{plan}/teams/T1/closed", "system"),
     ]
     wrong = api.system[:-4] + ("AAAA" if not api.system.endswith("AAAA") else "BBBB")
     with api.client() as c:
+        # Every operation the API publishes is in the list above (a new endpoint cannot escape this test).
+        published = {
+            (method.upper(), path)
+            for path, item in c.get("/openapi.json").json()["paths"].items()
+            for method in item
+            if path.startswith("/v1/")
+        }
+        listed = {(m, p.split("?")[0].replace(plan, "{plan_id}")) for m, p, _ in endpoints}
+        normalised = {
+            (m, p.replace("/C000", "/{case_id}").replace("/T9", "/{team_id}").replace("/T1", "/{team_id}"))
+            for m, p in listed
+        }
+        normalised = {(m, p.replace("/PC000/", "/{customer_id}/")) for m, p in normalised}
+        assert published <= normalised, published - normalised
         for method, path, least in endpoints:
             for headers in ({}, {"Authorization": f"Bearer {wrong}"}, {"Authorization": "Bearer nonsense"}):
                 r = c.request(method, path, headers=headers, json={})
