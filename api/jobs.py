@@ -381,8 +381,8 @@ def officer_panel(plan: Plan, route: TeamDay, phones: dict[str, str | None], lan
     )
     # The queue's and a refused post's messages, for officer.js to fill in ({n}, {status}).
     queue_texts = " ".join(
-        f'data-{key.replace("_", "-")}="{esc(translate(lang, key, n="{n}", status="{status}"))}"'
-        for key in ("outcomes_waiting", "outcome_refused", "promised_date_prompt")
+        f'data-{key.replace("_", "-")}="{esc(translate(lang, key, n="{n}", status="{status}", cases="{cases}"))}"'
+        for key in ("outcomes_waiting", "outcome_refused", "promised_date_prompt", "closed_note", "closed_banner")
     )
     replan = (
         f'<div class="ds-replan"><button type="button" id="ds-replan" {texts}>{esc(translate(lang, "replan"))}'

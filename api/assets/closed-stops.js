@@ -24,12 +24,16 @@
       li.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       var note = document.createElement("span");
       note.className = "ds-closed-note";
-      note.textContent = " closed — do not visit";
+      note.textContent = " " + panel.dataset.closedNote;
       note.style.cssText = "color:#b42318;font-weight:bold";
       li.querySelector("strong").after(note);
+      // The stop's marker on the map too (greyed, struck through).
+      if (window.Doorstep && Doorstep.markClosed) { Doorstep.markClosed(caseId); }
     });
     banner.hidden = closed.length === 0;
-    banner.textContent = closed.length ? closed.length + " case(s) closed since the plan: " + closed.join(", ") : "";
+    banner.textContent = closed.length
+      ? panel.dataset.closedBanner.replace("{n}", String(closed.length)).replace("{cases}", closed.join(", "))
+      : "";
   }
 
   function check() {

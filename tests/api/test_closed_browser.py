@@ -70,5 +70,11 @@ def test_closed_stops_are_flagged_on_the_officer_page(
     phone.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
     wait_for(lambda: flagged(phone, second), 30, "the stop closed while the page was open")
     assert "2 case(s) closed" in banner.text
+    # Their markers on the map are flagged too, and only theirs.
+    marked = phone.execute_script(
+        "return Object.keys(Doorstep.day.stops).filter(c => "
+        "Doorstep.day.stops[c].getElement().classList.contains('ds-stop-closed')).sort()"
+    )
+    assert marked == sorted([first, second])
     assert all(flagged(phone, s) is None for s in stops[2:])
     assert [e for e in phone.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -230,6 +230,16 @@
     document.documentElement.dataset.dsRevision = String(entry.revision);
   };
 
+  /* A stop whose case was closed after the plan was made: its marker is greyed and struck through. */
+  Doorstep.markClosed = function (caseId) {
+    var marker = Doorstep.day && Doorstep.day.stops[caseId];
+    var el = marker && marker.getElement();
+    if (el) {
+      el.classList.add("ds-stop-closed");
+    }
+    return Boolean(el);
+  };
+
   /* Marks the page ready (milliseconds since navigation start) once the map and its layers exist. */
   Doorstep.markReady = function () {
     document.documentElement.dataset.dsReadyMs = String(Math.round(performance.now()));
