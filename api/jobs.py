@@ -311,7 +311,7 @@ def render_pages(
     links = {r.team.team_id: f"/v1/plans/{plan.plan_id}/teams/{r.team.team_id}/map" for r in plan.routes}
     roads = region.roads_for("car") if region is not None else None
     overview = render_overview(plan, links, lang=lang, asset_prefix="/static/", tiles=env.tiles, roads=roads)
-    overview = overview.replace("</body>", plan_editor(plan, revision) + "</body>", 1)
+    overview = overview.replace("</body>", plan_editor(plan, revision, lang) + "</body>", 1)
     pages.append(
         PlanPage(plan_id=plan.plan_id, kind="overview", team_id="", html=overview, script_hashes=csp_hashes(overview))
     )

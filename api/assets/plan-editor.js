@@ -11,20 +11,25 @@
     panel.querySelectorAll("button, input, select").forEach(function (el) { el.disabled = on; });
   }
   function say(text) { status.textContent = text; }
+  // Messages in the page's language, from the panel's data-msg-* attributes.
+  function msg(key, status, message) {
+    return panel.dataset["msg" + key.charAt(0).toUpperCase() + key.slice(1)]
+      .replace("{status}", String(status || "")).replace("{message}", String(message || ""));
+  }
   function send(method, url, body) {
     busy(true);
-    say("Working…");
+    say(msg("working"));
     return fetch(url, {
       method: method, credentials: "same-origin", referrerPolicy: "no-referrer",
       headers: {"Content-Type": "application/json"}, body: body ? JSON.stringify(body) : undefined,
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (answer) {
-        if (r.ok) { say("Done; reloading."); location.reload(); return; }
+        if (r.ok) { say(msg("done")); location.reload(); return; }
         busy(false);
         var error = answer.error || {};
-        say("Not done (" + r.status + "): " + (error.message || r.statusText));
+        say(msg("failed", r.status, error.message || r.statusText));
       });
-    }).catch(function () { busy(false); say("No connection to the server; try again."); });
+    }).catch(function () { busy(false); say(msg("offline")); });
   }
   function edit(one) {
     return send("PATCH", "/v1/plans/" + encodeURIComponent(plan),
@@ -56,7 +61,7 @@
     .then(function (s) {
       if (s && s.approval === "approved") {
         busy(true);
-        say("This plan is approved: it can no longer be edited.");
+        say(msg("approved"));
       }
     }).catch(function () {});
 })();

@@ -203,3 +203,23 @@ def test_every_string_of_the_officer_panel_is_in_the_pages_language(lang: str) -
 def test_amap_tiles_are_a_server_setting() -> None:
     """DOORSTEP_TILES=amap is accepted (AMap's tiles, pages drawn in GCJ-02)."""
     assert ServerSettings.from_env({"DOORSTEP_TILES": "amap"}).tiles == "amap"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_overview_edit_panel_is_in_the_pages_language(lang: str) -> None:
+    """Every label, button and script message of the supervisor's edit panel comes from the page's language."""
+    import re
+
+    from api.plan_editor import plan_editor
+    from maps.i18n import MESSAGES
+    from tests.maps.conftest import build_plan
+
+    panel = plan_editor(build_plan(), 3, lang)
+    keys = [k for k in MESSAGES[lang] if k.startswith("editor.") and k != "editor.team_for"]
+    texts = {k: MESSAGES[lang][k].split("{")[0] for k in keys}
+    assert all(text in panel for text in texts.values()), [k for k, v in texts.items() if v not in panel]
+    assert 'data-revision="3"' in panel and 'data-msg-failed="' in panel
+    if lang == "zh-CN":
+        visible = re.sub(r"<option[^>]*>[^<]*</option>|<[^>]+>|\bC\d+\b|\bT\d+\b", " ", panel)
+        # Drop codes (snake_case, as in plan.json) are codes, not words.
+        assert not re.search(r"[A-Za-z]{3,}", re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", "", visible)), visible
