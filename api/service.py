@@ -467,6 +467,16 @@ def _with_geometry(route: TeamDay, network: RoadNetwork, memo: _LegMemo | None =
     return dataclasses.replace(route, path=tuple(path), distance_m=distance)
 
 
+def _team_page(run: PlanRun, route: TeamDay, lang: str, tiles: str, region: Region | None) -> str:
+    """One team's map page for ``maps/<team>.html`` (assets in ``../static/``)."""
+    from maps import render_team_map
+
+    roads = region.roads_for(route.team.profile) if region is not None else None
+    return render_team_map(
+        run.plan, route, lang=lang, asset_prefix="../static/", tiles=tiles, presence=run.presence, roads=roads
+    )
+
+
 def load_inputs(cases_path: Path, teams_path: Path) -> tuple[list[Case], list[TeamSpec]]:
     """Read both input files; every problem of both is reported before failing."""
     return read_cases(cases_path), read_teams(teams_path)
@@ -477,20 +487,7 @@ def render_team_pages(
 ) -> dict[str, str]:
     """Each team's map page as `write_outputs` writes it (``maps/<team>.html`` beside ``static/``); with
     ``region``, a tile-less map draws the roads of the team's network around its day."""
-    from maps import render_team_map
-
-    return {
-        route.team.team_id: render_team_map(
-            run.plan,
-            route,
-            lang=lang,
-            asset_prefix="../static/",
-            tiles=tiles,
-            presence=run.presence,
-            roads=region.roads_for(route.team.profile) if region is not None else None,
-        )
-        for route in run.plan.routes
-    }
+    return {route.team.team_id: _team_page(run, route, lang, tiles, region) for route in run.plan.routes}
 
 
 def write_outputs(
@@ -509,7 +506,7 @@ def write_outputs(
     printed to PDF by headless Chromium. With ``region`` (the networks the plan was made on), maps drawn with
     ``tiles="none"`` show the roads around each day. Returns what was written, by name.
     """
-    from maps import render_overview, render_route_sheet, render_team_map, write_assets
+    from maps import render_overview, render_route_sheet, write_assets
     from maps.pdf import print_pdf
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -525,15 +522,7 @@ def write_outputs(
     for route in plan.routes:
         team_id = route.team.team_id
         path = maps_dir / f"{_safe_name(team_id)}.html"
-        page = run.team_pages.get(team_id) or render_team_map(
-            plan,
-            route,
-            lang=lang,
-            asset_prefix="../static/",
-            tiles=tiles,
-            presence=run.presence,
-            roads=region.roads_for(route.team.profile) if region is not None else None,
-        )
+        page = run.team_pages.get(team_id) or _team_page(run, route, lang, tiles, region)
         path.write_text(page, encoding="utf-8")
         links[team_id] = f"maps/{path.name}"
         written[f"map:{team_id}"] = path

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from api import store
 from api.db import Database
@@ -229,3 +231,42 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+@contextmanager
+def headless_chromium(*arguments: str) -> Iterator[webdriver.Chrome]:
+    """Real headless Chromium (Debian's chromium and chromedriver) with the project's flags, browser logs kept."""
+    import shutil
+
+    from maps.pdf import CHROMIUM_FLAGS
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, *arguments):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def approved_officer_link(api: Api, team_id: str, prefix: str, cases: int, date: str) -> tuple[str, list[str]]:
+    """Cases ``{prefix}000…`` and team ``team_id`` stored, a plan for ``date`` made and approved; the team's
+    officer link (absolute URL) and its stops in order."""
+    with api.client(api.system) as c:
+        assert c.post("/v1/cases", json=seed_cases(cases, prefix=prefix)).json()["rejected"] == []
+    with api.client(api.supervisor) as c:
+        assert c.put(f"/v1/teams/{team_id}", json=team_body()).status_code in (200, 201)
+        plan_id = c.post("/v1/plans", json={"date": date, "time_limit_s": 2, "seed": 1}).json()["plan_id"]
+        wait_for(lambda: c.get(f"/v1/plans/{plan_id}").json()["status"] == "done", 90, "the plan")
+        result = c.get(f"/v1/plans/{plan_id}/result").json()
+        assert c.post(f"/v1/plans/{plan_id}/approve").status_code == 200
+        link = str(c.post(f"/v1/plans/{plan_id}/links").json()[team_id])
+    stops = [s["case_id"] for t in result["teams"] if t["team_id"] == team_id for s in t["stops"]]
+    assert len(stops) >= 2
+    return (link if link.startswith("http") else api.server.url.rstrip("/") + link), stops

@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.api.conftest import Api, seed_cases, team_body, wait_for
+from tests.api.conftest import Api, approved_officer_link, seed_cases, wait_for
 from tests.api.test_officer_browser import phone  # noqa: F401  (the phone fixture)
 
 PLAN_DATE = "2026-12-02"
@@ -24,18 +24,7 @@ def backend() -> str:
 @pytest.fixture(scope="module")
 def officer(api: Api) -> tuple[str, list[str]]:
     """An approved plan's officer link for team W1 and W1's stops."""
-    with api.client(api.system) as c:
-        assert c.post("/v1/cases", json=seed_cases(6, prefix="W")).json()["rejected"] == []
-    with api.client(api.supervisor) as c:
-        assert c.put("/v1/teams/W1", json=team_body()).status_code in (200, 201)
-        plan_id = c.post("/v1/plans", json={"date": PLAN_DATE, "time_limit_s": 2, "seed": 1}).json()["plan_id"]
-        wait_for(lambda: c.get(f"/v1/plans/{plan_id}").json()["status"] == "done", 90, "the plan")
-        result = c.get(f"/v1/plans/{plan_id}/result").json()
-        assert c.post(f"/v1/plans/{plan_id}/approve").status_code == 200
-        link = str(c.post(f"/v1/plans/{plan_id}/links").json()["W1"])
-    stops = [s["case_id"] for t in result["teams"] if t["team_id"] == "W1" for s in t["stops"]]
-    assert len(stops) >= 2
-    return (link if link.startswith("http") else api.server.url + link), stops
+    return approved_officer_link(api, "W1", "W", 6, PLAN_DATE)
 
 
 def close(api: Api, case_id: str) -> None:

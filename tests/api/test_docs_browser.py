@@ -3,18 +3,15 @@ the API, nothing is blocked and nothing is fetched from another origin."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from maps.pdf import CHROMIUM_FLAGS
-from tests.api.conftest import AGUAS, Api, make_database, start_api, wait_for
+from tests.api.conftest import AGUAS, Api, headless_chromium, make_database, start_api, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +27,8 @@ def docs_server(osm_dir: Path, cache_dir: Path, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ one tapped while offline is stored exactly once when the connection returns."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,13 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
 from api.db import OutcomeRow
-from maps.pdf import CHROMIUM_FLAGS
-from tests.api.conftest import Api, seed_cases, team_body, wait_for
+from tests.api.conftest import Api, approved_officer_link, headless_chromium, wait_for
 
 PLAN_DATE = "2026-12-02"
 
@@ -31,43 +28,20 @@ def backend() -> str:
 @pytest.fixture(scope="module")
 def officer_link(api: Api) -> tuple[str, list[str]]:
     """An approved plan's officer link for team T1, and T1's stops in order."""
-    with api.client(api.system) as c:
-        assert c.post("/v1/cases", json=seed_cases(8, prefix="B")).json()["rejected"] == []
-    with api.client(api.supervisor) as c:
-        assert c.put("/v1/teams/T1", json=team_body()).status_code in (200, 201)
-        plan_id = c.post("/v1/plans", json={"date": PLAN_DATE, "time_limit_s": 2, "seed": 1}).json()["plan_id"]
-        wait_for(lambda: c.get(f"/v1/plans/{plan_id}").json()["status"] == "done", 90, "the plan")
-        result = c.get(f"/v1/plans/{plan_id}/result").json()
-        assert c.post(f"/v1/plans/{plan_id}/approve").status_code == 200
-        links = c.post(f"/v1/plans/{plan_id}/links").json()
-    stops = [s["case_id"] for t in result["teams"] if t["team_id"] == "T1" for s in t["stops"]]
-    assert len(stops) >= 2
-    link = str(links["T1"])
-    return (link if link.startswith("http") else api.server.url.rstrip("/") + link), stops
+    return approved_officer_link(api, "T1", "B", 8, PLAN_DATE)
 
 
 @pytest.fixture
 def phone() -> Iterator[webdriver.Chrome]:
     """Headless Chromium as a phone, with a GPS fix 8 m accurate at the officer's position."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
-    )
-    driver.execute_cdp_cmd(
-        "Emulation.setGeolocationOverride", {"latitude": 21.8818, "longitude": -102.2916, "accuracy": 8}
-    )
-    try:
+    with headless_chromium() as driver:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+        )
+        driver.execute_cdp_cmd(
+            "Emulation.setGeolocationOverride", {"latitude": 21.8818, "longitude": -102.2916, "accuracy": 8}
+        )
         yield driver
-    finally:
-        driver.quit()
 
 
 def stored(api: Api, case_id: str) -> int:

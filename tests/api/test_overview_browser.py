@@ -3,18 +3,15 @@ made with the page's controls changes the plan through the API, and the approve 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from maps.pdf import CHROMIUM_FLAGS
-from tests.api.conftest import Api, seed_cases, team_body, wait_for
+from tests.api.conftest import Api, headless_chromium, seed_cases, team_body, wait_for
 
 PLAN_DATE = "2026-12-02"
 
@@ -28,20 +25,8 @@ def backend() -> str:
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium at a desktop size."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument("--window-size=1280,1600")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
+    with headless_chromium("--window-size=1280,1600") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")
