@@ -175,4 +175,4 @@ def analytics_page(
     answer = AnalyticsOut.model_validate(answer).model_dump(mode="json", by_alias=True)
     svc.audit.log(principal.actor, "read", "analytics_page", group_by, request_id(request))
     groups = [g for g in GroupBy.__args__ if g != "branch"]  # type: ignore[attr-defined]
-    return html_page(render_analytics_page(answer, groups), "", "none")
+    return html_page(render_analytics_page(answer, groups, lang=svc.day.lang), "", "none")

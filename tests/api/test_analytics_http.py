@@ -138,13 +138,15 @@ def test_geopackage_export_has_the_located_outcomes(api: Api, outcomes: None, tm
 
 
 def test_analytics_page_draws_charts_without_scripts(api: Api, outcomes: None) -> None:
-    """The supervisor's page: inline SVG charts of each rate and the trend, no script, a self-only CSP."""
+    """The supervisor's page: inline SVG charts of each rate and the trend, no script, a self-only CSP, in the
+    server's language (en by default)."""
     with api.client(api.supervisor) as c:
         r = c.get("/v1/analytics/page", params={"group_by": "segment"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
     assert html.count("<svg") == 5 and "<script" not in html
     assert "Kept-promise rate" in html and "retired" in html and "Weekly trend" in html
+    assert html.startswith('<!DOCTYPE html><html lang="en">') and "Kept-promise rate by segment" in html
     assert "default-src 'self'" in r.headers["content-security-policy"]
     with api.client(api.system) as c:
         assert c.get("/v1/analytics/page").status_code == 403
