@@ -115,3 +115,11 @@ def test_every_analytics_message_is_used(lang: str) -> None:
     texts = {k: re.split(r"\{[a-z]+\}", v) for k, v in MESSAGES[lang].items() if k.startswith("analytics.")}
     missing = [k for k, parts in texts.items() if not any(all(p in html_lib.unescape(x) for p in parts) for x in pages)]
     assert not missing and len(RATES) == 4
+
+
+def test_segments_read_in_the_pages_language() -> None:
+    """Segment codes are shown by their names: 在职 and 退休 in zh-CN, "employed" and "retired" in en."""
+    zh = render_analytics_page(answer("segment"), GROUPS, lang="zh-CN")
+    assert "在职" in visible(zh) and "退休" in visible(zh) and "employed" not in visible(zh)
+    en = render_analytics_page(answer("segment"), GROUPS, lang="en")
+    assert "employed" in visible(en) and "在职" not in en
