@@ -189,6 +189,22 @@ def best_known_path(instance_path: Path) -> Path | None:
     return found[0] if found else None
 
 
+def best_known_distance(instance_path: Path) -> float | None:
+    """The published best-known distance of an instance from a ``bks_*.csv`` table in its folder or the one
+    above (columns ``instance`` and ``distance`` or ``hier_distance``), for instances without best-known routes."""
+    import csv
+
+    name = instance_path.stem.upper()
+    for folder in (instance_path.parent, instance_path.parent.parent):
+        for table in sorted(folder.glob("bks_*.csv")):
+            with table.open(newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    if row.get("instance", "").upper() == name:
+                        value = row.get("distance") or row.get("hier_distance")
+                        return float(value) if value else None
+    return None
+
+
 def _looks_like_instance(path: Path) -> bool:
     with path.open(encoding="utf-8", errors="replace") as fh:
         head = fh.read(400).upper()

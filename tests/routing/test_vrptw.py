@@ -12,7 +12,7 @@ import pytest
 
 from routing.errors import InvalidInputError
 from routing.solver_vrptw import solve_vrptw
-from routing.vrptw import Instance, evaluate, read_instance, read_routes
+from routing.vrptw import Instance, best_known_distance, best_known_path, evaluate, read_instance, read_routes
 
 SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "vrptw" / "solomon"
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +116,12 @@ def test_cli_bench_unknown_instance_exits_2(tmp_path: Path) -> None:
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "R999" in done.stderr
+
+
+def test_published_best_known_distance_where_no_routes_lie_beside() -> None:
+    """Gehring-Homberger ships routes for a few instances only: the others are scored against the published table."""
+    homberger = SOLOMON.parent / "gehring_homberger"
+    assert best_known_path(homberger / "c1_2_7.txt") is None
+    assert best_known_distance(homberger / "c1_2_7.txt") == pytest.approx(2701.0354)
+    assert best_known_distance(SOLOMON / "C101.txt") == pytest.approx(828.94)
+    assert best_known_distance(SOLOMON / "nonexistent.txt") is None
