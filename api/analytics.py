@@ -96,15 +96,18 @@ def prepare(
     frame = outcomes.merge(cases[case_cols], on="case_id", how="left", validate="many_to_one")
     local = pd.to_datetime(frame["visited_at"], utc=True).dt.tz_convert(timezone)
     frame["hour"] = local.dt.hour
-    dates = local.dt.date
-    frame["date"] = dates
-    kinds = {d: day_type(d, country) for d in dates.unique()}
-    frame["day_type"] = dates.map(kinds)
+    # Per distinct local date, not per row: a year of outcomes has a few hundred dates.
+    codes, days = pd.factorize(local.dt.normalize())
+    dates = np.array([d.date() for d in days], dtype=object)
+    frame["date"] = dates[codes]
+    frame["day_type"] = np.array([day_type(d, country) for d in dates], dtype=object)[codes]
+    monday = days - pd.to_timedelta(days.day_of_week, unit="D")
+    week = np.asarray(monday.strftime("%Y-%m-%d"), dtype=object)[codes]
     frame["district"] = frame[district].fillna("(none)") if district else "(none)"
     frame["segment"] = frame["segment"].fillna("unknown")
     frame["overdue_bucket"] = overdue_bucket(frame["overdue_days"].fillna(0))
     frame["team"] = frame["team_id"]
-    frame["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    frame["week"] = week
     result = frame["result"]
     frame["visits"] = 1
     frame["contacts"] = result.isin(CONTACT_RESULTS).astype(int)
