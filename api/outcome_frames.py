@@ -42,7 +42,12 @@ _OUTCOME_FIELDS = {
     "lon": (Float, "float64"),
     "crs": (Text, "str"),
 }
-_CASE_FIELDS = {"segment": (Text, "str"), "overdue_days": (Text, "str"), "district": (Text, "str"), "branch": (Text, "str")}
+_CASE_FIELDS = {
+    "segment": (Text, "str"),
+    "overdue_days": (Text, "str"),
+    "district": (Text, "str"),
+    "branch": (Text, "str"),
+}
 # Columns whose NULL matters (NULL is read as NaN); every other text column keeps its empty strings.
 _NULLABLE = ("promised_date", "lat", "lon", "crs", "overdue_days")
 
