@@ -86,14 +86,14 @@ def _read(conn: Connection, query: Select[Any], dtypes: dict[str, str]) -> pd.Da
         return _read_copy(conn, query, dtypes)
     result = conn.execute(query)
     try:
-        # The DBAPI cursor's tuples, column by column: SQLAlchemy's row objects and pandas building a frame
-        # from 100,000 rows are each slower than the database.
-        data = list(zip(*result.cursor.fetchall(), strict=True))
+        # The DBAPI cursor's tuples: SQLAlchemy's row objects cost more than SQLite's query itself, and
+        # from_records builds the frame about twice as fast as transposing the rows in Python.
+        rows = result.cursor.fetchall()
     finally:
         result.close()
-    if not data:
+    if not rows:
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in dtypes.items()})
-    return pd.DataFrame(dict(zip(dtypes, data, strict=True)))
+    return pd.DataFrame.from_records(rows, columns=list(dtypes))
 
 
 def _read_copy(conn: Connection, query: Select[Any], dtypes: dict[str, str]) -> pd.DataFrame:
