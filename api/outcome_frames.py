@@ -74,7 +74,8 @@ def _json_fields(
 
 
 def _utc_text(value: Any, postgresql: bool) -> ColumnElement[Any]:
-    """A timestamp as ISO 8601 UTC text (PostgreSQL: whatever the session's DateStyle), SQLite: as stored."""
+    """A timestamp as text pandas parses: on PostgreSQL ISO 8601 in UTC whatever the session's DateStyle, on
+    SQLite the stored text (UTC)."""
     if postgresql:
         return func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
     return type_coerce(value, _Raw())
@@ -100,13 +101,16 @@ def _read_copy(conn: Connection, query: Select[Any], dtypes: dict[str, str]) -> 
     """The rows of ``query`` through PostgreSQL's ``COPY … TO STDOUT`` (CSV), parsed by pandas in C.
 
     psycopg building 100,000 row tuples (and their datetimes) costs more than the query itself; CSV text
-    parsed by pandas does not. The only literals are dates and JSON field names, so the query is rendered
-    with them inline (``COPY`` takes no bound parameters).
+    parsed by pandas does not. The query is rendered with its values inline: they are the range's UTC bounds
+    (from parsed dates) and JSON field names, never request text.
     """
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     buffer = io.BytesIO()
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+    # The session's own connection, so the copy reads inside its transaction.
+    with (
+        conn.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy,
+    ):
         for block in copy:
             buffer.write(block)
     buffer.seek(0)
