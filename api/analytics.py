@@ -96,15 +96,19 @@ def prepare(
     frame = outcomes.merge(cases[case_cols], on="case_id", how="left", validate="many_to_one")
     local = pd.to_datetime(frame["visited_at"], utc=True).dt.tz_convert(timezone)
     frame["hour"] = local.dt.hour
-    dates = local.dt.date
-    frame["date"] = dates
-    kinds = {d: day_type(d, country) for d in dates.unique()}
-    frame["day_type"] = dates.map(kinds)
+    # Per distinct local date, not per row: a year of outcomes has a few hundred dates.
+    codes, uniques = pd.factorize(local.dt.normalize())
+    days = pd.DatetimeIndex(uniques)
+    dates = np.array([d.date() for d in days], dtype=object)
+    frame["date"] = dates[codes]
+    frame["day_type"] = np.array([day_type(d, country) for d in dates], dtype=object)[codes]
+    monday = days - pd.to_timedelta(days.day_of_week, unit="D")
+    week = np.asarray(monday.strftime("%Y-%m-%d"), dtype=object)[codes]
     frame["district"] = frame[district].fillna("(none)") if district else "(none)"
     frame["segment"] = frame["segment"].fillna("unknown")
     frame["overdue_bucket"] = overdue_bucket(frame["overdue_days"].fillna(0))
     frame["team"] = frame["team_id"]
-    frame["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    frame["week"] = week
     result = frame["result"]
     frame["visits"] = 1
     frame["contacts"] = result.isin(CONTACT_RESULTS).astype(int)
@@ -216,7 +220,9 @@ def export_geopackage(prepared: pd.DataFrame, path: Path, layer: str = "outcomes
     located = prepared.dropna(subset=["lat", "lon"])
     columns = ["case_id", "team", "result", "segment", "hour", "day_type", "district", "overdue_bucket", "week"]
     data = located[columns].copy()
-    data["visited_at"] = pd.to_datetime(located["visited_at"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = pd.to_datetime(located["visited_at"], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]")
+    # numpy formats 50,000 timestamps about ten times faster than strftime.
+    data["visited_at"] = np.char.add(np.datetime_as_string(utc, unit="s"), "Z")
     points = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(located["lon"], located["lat"]), crs="EPSG:4326")
     points.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     return path

@@ -7,13 +7,20 @@ import csv
 import datetime as dt
 import io
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pytest
+from sqlalchemy import insert
 
-from tests.api.conftest import Api, seed_cases
+from api.db import CaseRow, Database, OutcomeRow
+from api.outcome_frames import PreparedCache, load_frames
+from api.routes_analytics import rates_answer
+from tests.api.conftest import Api, make_database, seed_cases
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -161,3 +168,94 @@ def test_a_new_outcome_shows_in_the_next_answer(api: Api, outcomes: None) -> Non
         assert c.post("/v1/outcomes", json=outcome("A003", "2026-11-16T12:00:00-06:00", "met")).status_code == 201
         after = by_group(c.get("/v1/analytics/outcomes", params=params).json())
     assert before["groups"] == [] and after["retired"]["visits"] == 1 and after["retired"]["contacts"] == 1
+
+
+@contextmanager
+def _stored(kind: str, tmp: Path) -> Iterator[Database]:
+    """A fresh database of ``kind`` holding awkward cases and outcomes, written as the API stores them."""
+    with make_database(kind, tmp / kind) as url:
+        db = Database(url)
+        db.migrate()
+        at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+        records = {
+            # An empty segment stays empty; no district: the branch stands in.
+            "K1": {"segment": "", "branch": "B1", "overdue_days": 15},
+            # No segment ("unknown"), no overdue days (0); a district with a comma, quotes and a non-ASCII letter.
+            "K2": {"segment": None, "district": 'Nørrebro, "north"'},
+            # Text that looks like a null is text; an empty district stays empty; overdue days as text.
+            "K3": {"segment": "NULL", "district": "", "overdue_days": "200"},
+        }
+        cases = [
+            {
+                "case_id": case_id,
+                "customer_id": f"P{case_id}",
+                "record": {"case_id": case_id, **record},
+                "state": "closed" if case_id == "K1" else "open",
+                "version": 1,
+                "created_at": at,
+                "updated_at": at + dt.timedelta(days=2, microseconds=123456),
+            }
+            for case_id, record in records.items()
+        ]
+        visits = [
+            ("K1", 'T "1",\nnight', "promise_to_pay", {"promised_date": "2026-11-25"}, dt.timedelta(hours=1)),
+            ("K2", "T2", "met", {"lat": 21.88, "lon": -102.29}, dt.timedelta(hours=30, microseconds=7)),
+            ("K3", "", "not_home", {"lat": 31.2304, "lon": 121.4737, "crs": "gcj02"}, dt.timedelta(days=3)),
+            ("K9", "T2", "refused", {}, dt.timedelta(days=10)),  # a case the store does not hold
+            ("K2", "T2", "met", {}, dt.timedelta(days=-30)),  # before the range asked below
+        ]
+        outcomes = [
+            {
+                "client_id": str(uuid.uuid4()),
+                "body_hash": "0" * 64,
+                "payload": {"case_id": case_id, "team_id": team, "result": result, **more},
+                "case_id": case_id,
+                "customer_id": f"P{case_id}",
+                "team_id": team,
+                "result": result,
+                "visited_at": at + offset,
+                "day_type": "workday",
+                "hour": 0,
+                "recorded_by": "tests",
+                "recorded_at": at,
+            }
+            for case_id, team, result, more, offset in visits
+        ]
+        with db.write() as s:
+            s.execute(insert(CaseRow), cases)
+            s.execute(insert(OutcomeRow), outcomes)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+def test_sqlite_and_postgresql_read_the_same_frames(tmp_path: Path) -> None:
+    """PostgreSQL (COPY as CSV) and SQLite (row tuples) give the same frames and answers for the same data."""
+    frames = {}
+    answers = {}
+    for kind in ("sqlite", "postgresql"):
+        (tmp_path / kind).mkdir()
+        with _stored(kind, tmp_path) as db:
+            start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+            outcomes, cases, payments = load_frames(db, start, end, "America/Mexico_City")
+            prepared = PreparedCache().get(db, start, end, "America/Mexico_City", "MX")
+            frames[kind] = [f.sort_values(list(f.columns[:2])).reset_index(drop=True) for f in (outcomes, cases)]
+            frames[kind].append(payments.reset_index(drop=True))
+            answers[kind] = [rates_answer(prepared, g, start, end) for g in ("segment", "district", "team", "week")]
+    for sqlite_frame, pg_frame in zip(frames["sqlite"], frames["postgresql"], strict=True):
+        pd.testing.assert_frame_equal(sqlite_frame, pg_frame)
+    assert answers["sqlite"] == answers["postgresql"]
+    outcomes, cases, payments = frames["postgresql"]
+    assert list(outcomes["case_id"]) == ["K1", "K2", "K3", "K9"]  # the visit 30 days earlier is out of range
+    assert list(outcomes["team_id"]) == ['T "1",\nnight', "T2", "", "T2"]
+    assert outcomes["promised_date"].iloc[0] == "2026-11-25" and outcomes["promised_date"].iloc[1:].isna().all()
+    assert outcomes["visited_at"].iloc[1] == pd.Timestamp("2026-11-21T15:00:00.000007Z")
+    # GCJ-02 (Shanghai) moved to WGS-84: a few hundred metres south-west, about 0.002° and 0.0045°.
+    assert outcomes["lat"].iloc[2] == pytest.approx(31.2324, abs=2e-4)
+    assert outcomes["lon"].iloc[2] == pytest.approx(121.4692, abs=2e-4)
+    assert list(cases["segment"]) == ["", "unknown", "NULL"]
+    assert list(cases["district"]) == ["B1", 'Nørrebro, "north"', ""]
+    assert list(cases["overdue_days"]) == [15, 0, 200]
+    assert list(payments["case_id"]) == ["K1"]
+    assert payments["paid_at"].iloc[0] == pd.Timestamp("2026-11-22T09:00:00.123456Z")

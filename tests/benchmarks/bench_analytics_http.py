@@ -97,16 +97,67 @@ def fill(db: Database, n_outcomes: int, n_cases: int, seed: int) -> None:
             s.execute(insert(OutcomeRow), rows[start : start + 10_000])
 
 
-def timed_get(client: Any, path: str, params: dict[str, str], repeats: int) -> dict[str, Any]:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux ``/proc``; 0 for one that has gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Cpu:
+    """CPU time of the server process and, on PostgreSQL, of the database's backends serving it."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server_pid = server_pid
+        self.url = url
+
+    def _pids(self) -> list[int]:
+        pids = [self.server_pid]
+        if self.url.startswith("postgresql"):
+            import psycopg
+
+            name = self.url.rsplit("/", 1)[1]
+            with psycopg.connect(self.url.replace("+psycopg", "")) as conn:
+                rows = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+                ).fetchall()
+            pids += [row[0] for row in rows]
+        return pids
+
+    def server(self) -> float:
+        return cpu_seconds([self.server_pid])
+
+    def database(self) -> float:
+        return cpu_seconds(self._pids()[1:])
+
+
+def timed_get(client: Any, path: str, params: dict[str, str], repeats: int, cpu: Cpu) -> dict[str, Any]:
     times = []
+    server_cpu = []
+    db_cpu = []
     size = 0
     for _ in range(repeats):
+        c0, d0 = cpu.server(), cpu.database()
         t0 = time.perf_counter()
         r = client.get(path, params=params)
         times.append(time.perf_counter() - t0)
+        server_cpu.append(cpu.server() - c0)
+        db_cpu.append(cpu.database() - d0)
         assert r.status_code == 200, r.text[:500]
         size = len(r.content)
-    return {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3), "bytes": size}
+    return {
+        "median_s": round(statistics.median(times), 3),
+        "max_s": round(max(times), 3),
+        "server_cpu_s": round(statistics.median(server_cpu), 2),
+        "db_cpu_s": round(statistics.median(db_cpu), 2),
+        "bytes": size,
+    }
 
 
 def invalidate(client: Any, k: int) -> None:
@@ -122,12 +173,21 @@ def invalidate(client: Any, k: int) -> None:
     assert client.post("/v1/outcomes", json=body).status_code == 201
 
 
-def cold_and_warm(client: Any, path: str, params: dict[str, str], repeats: int, k: int) -> dict[str, Any]:
+def cold_and_warm(client: Any, path: str, params: dict[str, str], repeats: int, k: int, cpu: Cpu) -> dict[str, Any]:
     """The first answer after new data (cold: read and prepare every outcome) and repeats of it (warm)."""
     invalidate(client, k)
-    cold = timed_get(client, path, params, 1)
-    warm = timed_get(client, path, params, repeats)
-    return {"cold_s": cold["median_s"], "warm_median_s": warm["median_s"], "bytes": warm["bytes"]}
+    cold = timed_get(client, path, params, 1, cpu)
+    warm = timed_get(client, path, params, repeats, cpu)
+    return {
+        "cold_s": cold["median_s"],
+        # CPU seconds the answer cost (server process; database backends on PostgreSQL): wall time minus
+        # these is waiting, mostly for the other jobs on a loaded machine.
+        "cold_server_cpu_s": cold["server_cpu_s"],
+        "cold_db_cpu_s": cold["db_cpu_s"],
+        "warm_median_s": warm["median_s"],
+        "warm_server_cpu_s": warm["server_cpu_s"],
+        "bytes": warm["bytes"],
+    }
 
 
 def bench(kind: str, n_outcomes: int, n_cases: int, repeats: int) -> dict[str, Any]:
@@ -142,21 +202,25 @@ def bench(kind: str, n_outcomes: int, n_cases: int, repeats: int) -> dict[str, A
         db.dispose()
         api = start_api(OSM, url, tmp, env)
         queries: list[dict[str, Any]] = []
+        assert api.server.process is not None
+        cpu = Cpu(api.server.process.pid, url)
         try:
             with api.client(api.supervisor) as c:
                 path = "/v1/analytics/outcomes"
                 for k, group in enumerate(GROUPS):
                     queries.append(
-                        {"query": f"json {group}", **cold_and_warm(c, path, {"group_by": group}, repeats, k)}
+                        {"query": f"json {group}", **cold_and_warm(c, path, {"group_by": group}, repeats, k, cpu)}
                     )
                 month = {"group_by": "segment", "from": "2026-03-01", "to": "2026-03-31"}
-                queries.append({"query": "json segment, one month", **cold_and_warm(c, path, month, repeats, 10)})
+                queries.append({"query": "json segment, one month", **cold_and_warm(c, path, month, repeats, 10, cpu)})
                 csv_params = {"group_by": "district", "format": "csv"}
-                queries.append({"query": "csv district", **cold_and_warm(c, path, csv_params, repeats, 11)})
+                queries.append({"query": "csv district", **cold_and_warm(c, path, csv_params, repeats, 11, cpu)})
                 gpkg = {"group_by": "segment", "format": "gpkg"}
-                queries.append({"query": "gpkg (~50k points)", **cold_and_warm(c, path, gpkg, 1, 12)})
+                queries.append({"query": "gpkg (~50k points)", **cold_and_warm(c, path, gpkg, 1, 12, cpu)})
                 page = {"group_by": "segment"}
-                queries.append({"query": "page segment", **cold_and_warm(c, "/v1/analytics/page", page, repeats, 13)})
+                queries.append(
+                    {"query": "page segment", **cold_and_warm(c, "/v1/analytics/page", page, repeats, 13, cpu)}
+                )
         finally:
             api.server.stop()
             api.db.dispose()
@@ -178,7 +242,8 @@ def main() -> None:
         print(f"{r['database']}: {r['outcomes']} outcomes, {r['cases']} cases (filled in {r['fill_s']} s)")
         for q in r["queries"]:
             print(
-                f"  {q['query']:<28} cold {q['cold_s']:>6} s   warm {q['warm_median_s']:>6} s   {q['bytes']:>9} bytes"
+                f"  {q['query']:<28} cold {q['cold_s']:>6} s (cpu server {q['cold_server_cpu_s']:>5} s,"
+                f" db {q['cold_db_cpu_s']:>5} s)   warm {q['warm_median_s']:>6} s   {q['bytes']:>9} bytes"
             )
     machine = {
         "cpus": os.cpu_count(),
