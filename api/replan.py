@@ -68,7 +68,11 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
         msg = f"now is {local_now.date()} in {zone.key}; this plan is for {date}"
         raise ConflictError(msg, {"field": "body.now"}, code="wrong_day")
     now_s = local_now.hour * 3600 + local_now.minute * 60 + local_now.second
-    kept = [stop for stop in entry["stops"] if stop["case_id"] in visited]
+    # Visits done keep their order in the day but are numbered 1..k: officers do not always follow the plan, and
+    # the re-planned rest is numbered from k + 1.
+    kept = [
+        {**stop, "seq": k} for k, stop in enumerate((s for s in entry["stops"] if s["case_id"] in visited), start=1)
+    ]
     # A stop not yet visited whose case was closed (paid) or otherwise held back since the plan is left out.
     records, held = case_records([rows[c] for c in stop_ids if c not in visited and c in rows], date)
     cases, problems = parse_cases(records)
