@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 
 from api import service
 from api.db import CaseRow, Database, PlanJob, TeamRow, utcnow
-from api.errors import BadRequestError, ConflictError, InputFileError, NotFoundError
+from api.errors import BadRequestError, ConflictError, InputFileError
 from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, held_reason, render_pages
 from api.plan_json import clock_seconds, plan_to_dict
 from api.schemas import AddEdit, MoveEdit, PinEdit, PlanEdits, RemoveEdit
+from api.store import done_plan, mark_planned
 from routing.errors import RoutingError
 from routing.model import Dropped
 
@@ -203,17 +204,12 @@ def edit_plan(db: Database, env: PlanningEnv, plan_id: str, body: PlanEdits, act
     BadRequestError
         An edit names an unknown case or team, or does not fit the plan (which edit, which field, why).
     """
+    job = done_plan(db, plan_id)
     with db.read() as s:
-        job = s.get(PlanJob, plan_id)
-        if job is None:
-            msg = f"unknown plan {plan_id!r}"
-            raise NotFoundError(msg)
-        if job.status != "done" or job.result is None:
-            msg = f"plan {plan_id} is {job.status}, not done: only a finished draft plan can be edited"
-            raise ConflictError(msg, {"status": job.status}, code="plan_not_done")
         if job.approval != "draft":
             msg = f"plan {plan_id} is {job.approval}; only draft plans can be edited (plan the day again to change it)"
             raise ConflictError(msg, {"approval": job.approval}, code="plan_not_draft")
+        assert job.result is not None  # done_plan checked it
         result: dict[str, Any] = job.result
         log = list(job.edits or [])
         revision = int(result.get("revision", 1))
@@ -374,12 +370,7 @@ def _store(
         for page in pages:
             s.merge(page)
         stops = [stop["case_id"] for team in result["teams"] for stop in team["stops"]]
-        for chunk in range(0, len(stops), 500):
-            s.execute(
-                update(CaseRow)
-                .where(CaseRow.case_id.in_(stops[chunk : chunk + 500]), CaseRow.state == "open")
-                .values(state="planned")
-            )
+        mark_planned(s, stops)
         gone = sorted(removed)
         for chunk in range(0, len(gone), 500):
             s.execute(

@@ -29,6 +29,7 @@ from api.files import parse_cases, parse_teams
 from api.learnt_presence import LearntPresence
 from api.plan_json import plan_to_dict
 from api.settings import DaySettings
+from api.store import mark_planned
 from routing.errors import RoutingError
 from routing.model import Dropped, Plan, SolverInfo, TeamDay
 
@@ -133,12 +134,7 @@ class JobRunner:
                 job.result, job.status, job.stage, job.progress = result, "done", "done", 1.0
                 job.finished_at = utcnow()
                 stops = [stop["case_id"] for team in result["teams"] for stop in team["stops"]]
-                for chunk in range(0, len(stops), 500):
-                    s.execute(
-                        update(CaseRow)
-                        .where(CaseRow.case_id.in_(stops[chunk : chunk + 500]), CaseRow.state == "open")
-                        .values(state="planned")
-                    )
+                mark_planned(s, stops)
             log.info("job %s done: %d stops", plan_id, len(stops))
         except JobCancelledError:
             self._finish(plan_id, "cancelled", None)

@@ -17,6 +17,7 @@ from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, render_team_pages
 from api.plan_json import plan_to_dict, visit_from_dict
 from api.schemas import ReplanRequest
+from api.store import done_plan
 from geo.types import Location
 from routing.model import Break, TimeWindow
 
@@ -31,14 +32,9 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
     join the plan's ``dropped`` with the planner's reason. The answer adds ``path``: ``[lat, lon]`` points of
     the road path from the position through the re-planned stops to the end (not stored in plan.json).
     """
+    job = done_plan(db, plan_id)
+    assert job.result is not None  # done_plan checked it
     with db.read() as s:
-        job = s.get(PlanJob, plan_id)
-        if job is None:
-            msg = f"unknown plan {plan_id!r}"
-            raise NotFoundError(msg)
-        if job.status != "done" or job.result is None:
-            msg = f"plan {plan_id} is {job.status}, not done"
-            raise ConflictError(msg, code="plan_not_done")
         result = job.result
         entry = next((t for t in result["teams"] if t["team_id"] == team_id), None)
         if entry is None:

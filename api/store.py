@@ -268,6 +268,16 @@ def done_plan(db: Database, plan_id: str) -> PlanJob:
     return job
 
 
+def mark_planned(session: Session, case_ids: Sequence[str]) -> None:
+    """Open cases among ``case_ids`` become ``planned`` (in chunks that keep inside the drivers' parameter limits)."""
+    for chunk in range(0, len(case_ids), 500):
+        session.execute(
+            update(CaseRow)
+            .where(CaseRow.case_id.in_(case_ids[chunk : chunk + 500]), CaseRow.state == "open")
+            .values(state="planned")
+        )
+
+
 def approve_plan(db: Database, plan_id: str, actor: str) -> PlanJob:
     done_plan(db, plan_id)
     with db.write() as s:
