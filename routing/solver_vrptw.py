@@ -1,10 +1,12 @@
 """The project's OR-Tools engine on classic VRPTW instances (``doorstep bench solomon``).
 
 The same search settings as the field planner (``routing.solver``): a fast construction, then guided local search
-to the time budget. Distances and times are scaled to integers once (``SCALE`` units per instance unit); travel
-times are rounded up so that a route feasible for the solver is feasible with the exact times, costs are rounded
-to nearest. Every customer sits in its own disjunction with a penalty far above any route's cost, so a plan always
-comes back: a customer left out means the engine found no complete solution, and the caller sees it.
+to the time budget, on a model cut down to the construction's vehicles plus ``FLEET_MARGIN`` (empty vehicles only
+add moves to try; BENCHMARKS.md, issue 6). Distances and times are scaled to integers once (``SCALE`` units per
+instance unit); travel times are rounded up so that a route feasible for the solver is feasible with the exact
+times, costs are rounded to nearest. Every customer sits in its own disjunction with a penalty far above any
+route's cost, so a plan always comes back: a customer left out means the engine found no complete solution, and
+the caller sees it.
 
 Only ``routing.solver*`` modules import OR-Tools.
 """
