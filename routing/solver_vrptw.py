@@ -1,16 +1,19 @@
 """The project's OR-Tools engine on classic VRPTW instances (``doorstep bench solomon``).
 
 The same search settings as the field planner (``routing.solver``): a fast construction, then guided local search
-to the time budget. Distances and times are scaled to integers once (``SCALE`` units per instance unit); travel
-times are rounded up so that a route feasible for the solver is feasible with the exact times, costs are rounded
-to nearest. Every customer sits in its own disjunction with a penalty far above any route's cost, so a plan always
-comes back: a customer left out means the engine found no complete solution, and the caller sees it.
+to the time budget, on a model cut down to the construction's vehicles plus ``FLEET_MARGIN`` (empty vehicles only
+add moves to try; BENCHMARKS.md, issue 6). Distances and times are scaled to integers once (``SCALE`` units per
+instance unit); travel times are rounded up so that a route feasible for the solver is feasible with the exact
+times, costs are rounded to nearest. Every customer sits in its own disjunction with a penalty far above any
+route's cost, so a plan always comes back: a customer left out means the engine found no complete solution, and
+the caller sees it.
 
 Only ``routing.solver*`` modules import OR-Tools.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -38,6 +41,8 @@ METAHEURISTICS = {
     "tabu_search": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
     "greedy_descent": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
 }
+# Measured on 12 Solomon instances at 10 s (BENCHMARKS.md, issue 6).
+FLEET_MARGIN: int | None = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,7 @@ def solve_vrptw(
     first_solution: str = "path_cheapest_arc",
     metaheuristic: str = "guided_local_search",
     solution_limit: int | None = None,
+    fleet_margin: int | None = FLEET_MARGIN,
 ) -> VrptwResult:
     """Solve one instance within ``time_limit_s`` (model building included).
 
@@ -74,11 +80,44 @@ def solve_vrptw(
         (BENCHMARKS.md).
     solution_limit
         Stop after this many solutions instead of on time (reproducible runs).
+    fleet_margin
+        When set, a first solution is built with the whole fleet, and the search then runs on a model with the
+        vehicles that solution used plus this many: every empty vehicle adds moves the search has to try
+        (BENCHMARKS.md, issue 6). ``None`` searches with the whole fleet.
     """
     if objective not in OBJECTIVES:
         msg = f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         raise InvalidInputError(msg)
     started = time.perf_counter()
+    vehicles = instance.vehicles
+    probe: VrptwResult | None = None
+    if fleet_margin is not None and vehicles > 1:
+        probe = _search(instance, vehicles, objective, first_solution, None, 1, started, time_limit_s)
+        # Without a complete first solution the full fleet keeps every option open.
+        if not probe.unserved:
+            vehicles = min(vehicles, len(probe.routes) + fleet_margin)
+    result = _search(
+        instance, vehicles, objective, first_solution, metaheuristic, solution_limit, started, time_limit_s
+    )
+    if probe is None:
+        return result
+    return dataclasses.replace(result, first_solution_s=probe.first_solution_s)
+
+
+def _search(
+    instance: Instance,
+    vehicles: int,
+    objective: str,
+    first_solution: str,
+    metaheuristic: str | None,
+    solution_limit: int | None,
+    started: float,
+    time_limit_s: float,
+) -> VrptwResult:
+    """Build the model with ``vehicles`` vehicles and search until ``started + time_limit_s``.
+
+    ``metaheuristic=None`` stops at the first local optimum (plain descent).
+    """
     n = len(instance.xy)
     dist = instance.distances()
     cost = np.rint(dist * SCALE).astype(np.int64)
@@ -87,7 +126,7 @@ def solve_vrptw(
     transit = travel + service[:, None]
     np.fill_diagonal(transit, 0)
 
-    manager = pywrapcp.RoutingIndexManager(n, instance.vehicles, 0)
+    manager = pywrapcp.RoutingIndexManager(n, vehicles, 0)
     routing = pywrapcp.RoutingModel(manager)
     cost_index = routing.RegisterTransitMatrix(cost.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
@@ -99,11 +138,11 @@ def solve_vrptw(
     due = np.floor(instance.due * SCALE + 1e-9).astype(np.int64)
     for node in range(1, n):
         time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(ready[node]), int(due[node]))
-    for v in range(instance.vehicles):
+    for v in range(vehicles):
         time_dim.CumulVar(routing.Start(v)).SetRange(int(ready[0]), int(due[0]))
         time_dim.CumulVar(routing.End(v)).SetRange(int(ready[0]), int(due[0]))
     demand_index = routing.RegisterUnaryTransitVector(instance.demand.astype(int).tolist())
-    routing.AddDimensionWithVehicleCapacity(demand_index, 0, [instance.capacity] * instance.vehicles, True, "load")
+    routing.AddDimensionWithVehicleCapacity(demand_index, 0, [instance.capacity] * vehicles, True, "load")
 
     longest_route = int(cost.max()) * (n + 1)
     if objective == "hierarchical":
@@ -115,7 +154,10 @@ def solve_vrptw(
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = FIRST_SOLUTION_STRATEGIES[first_solution]
-    params.local_search_metaheuristic = METAHEURISTICS[metaheuristic]
+    if metaheuristic is None:
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    else:
+        params.local_search_metaheuristic = METAHEURISTICS[metaheuristic]
     remaining = max(0.05, time_limit_s - (time.perf_counter() - started))
     params.time_limit.FromMilliseconds(int(1000 * remaining))
     if solution_limit is not None:
@@ -132,7 +174,7 @@ def solve_vrptw(
     routes: list[list[int]] = []
     served: set[int] = set()
     if solution is not None:
-        for v in range(instance.vehicles):
+        for v in range(vehicles):
             index = solution.Value(routing.NextVar(routing.Start(v)))
             route: list[int] = []
             while not routing.IsEnd(index):

@@ -93,6 +93,24 @@ def test_engine_solves_tiny_exactly() -> None:
     assert evaluate(_tiny(), result.routes).distance == pytest.approx(20.0)
 
 
+@pytest.mark.parametrize(
+    "fleet_margin",
+    [
+        None,  # search with the whole fleet of 5
+        0,  # search with exactly the vehicles of the first solution
+        3,  # the default: first solution's vehicles + 3, capped at the fleet
+    ],
+)
+def test_engine_fleet_margin_keeps_the_optimum(fleet_margin: int | None) -> None:
+    """Shrinking a fleet of 5 to the first solution's vehicles (+ margin) still finds the single route 1 -> 2 (20)."""
+    tiny = _tiny()
+    fleet = Instance(tiny.name, 5, tiny.capacity, tiny.xy, tiny.demand, tiny.ready, tiny.due, tiny.service)
+    result = solve_vrptw(fleet, time_limit_s=1.0, solution_limit=50, fleet_margin=fleet_margin)
+    assert result.unserved == []
+    assert result.first_solution_s is not None
+    assert evaluate(fleet, result.routes).distance == pytest.approx(20.0)
+
+
 def test_cli_bench_solomon_two_instances(tmp_path: Path) -> None:
     """``doorstep bench solomon`` serves every customer feasibly and lands within 8% of the best known in 2 s."""
     out = tmp_path / "bench.json"
