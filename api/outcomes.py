@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from api.db import AddressCorrection, CaseRow, Database, OutcomeRow, PlanJob, PresenceEvidence, utcnow
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
 from api.schemas import OutcomeIn
-from api.store import AT_HOME, NOT_HOME, Principal, _aware, body_hash
+from api.store import AT_HOME, NOT_HOME, Principal, _aware, body_hash, take_batch
 from geo.corrections import MAX_GPS_ACCURACY_M
 from geo.crs import gcj02_to_wgs84
 
@@ -416,21 +416,9 @@ class OutcomeWriter:
 
     def _loop(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
-            self._write(batch)
+            batch, stop = take_batch(self._queue, self._max_batch)
+            if batch:
+                self._write(batch)
             if stop:
                 return
 

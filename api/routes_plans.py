@@ -260,16 +260,11 @@ def sheet(
     format: Annotated[Literal["html", "pdf"], Query()] = "html",
 ) -> Response:
     svc = services(request)
-    job = store.done_plan(svc.db, plan_id)
-    assert job.result is not None
-    team = next((t for t in job.result["teams"] if t["team_id"] == team_id), None)
-    if team is None:
-        msg = f"plan {plan_id} has no team {team_id!r}"
-        raise NotFoundError(msg)
+    result, team = store.plan_team(svc.db, plan_id, team_id)
     svc.audit.log(principal.actor, "read", "sheet", f"{plan_id}/{team_id}", request_id(request))
     if format == "pdf":
-        return _sheet_pdf(svc.db, job.result, team, svc.day.lang)
-    return html_page(route_sheet(job.result, team), "", "none")
+        return _sheet_pdf(svc.db, result, team, svc.day.lang)
+    return html_page(route_sheet(result, team), "", "none")
 
 
 def _sheet_pdf(db: Any, plan: dict[str, Any], team: dict[str, Any], lang: str) -> Response:
@@ -357,12 +352,7 @@ def closed_stops(
     if claims is not None and (claims.plan_id != plan_id or claims.team_id != team_id):
         msg = f"this link is for team {claims.team_id} of plan {claims.plan_id}"
         raise ForbiddenError(msg, code="wrong_team")
-    job = store.done_plan(svc.db, plan_id)
-    assert job.result is not None
-    team = next((t for t in job.result["teams"] if t["team_id"] == team_id), None)
-    if team is None:
-        msg = f"plan {plan_id} has no team {team_id!r}"
-        raise NotFoundError(msg)
+    _plan, team = store.plan_team(svc.db, plan_id, team_id)
     stops = [stop["case_id"] for stop in team["stops"]]
     with svc.db.read() as s:
         closed = set(s.scalars(select(CaseRow.case_id).where(CaseRow.case_id.in_(stops), CaseRow.state == "closed")))

@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,6 +42,7 @@ from routing.model import Team
 from routing.presence import day_type
 
 log = logging.getLogger("doorstep.store")
+T = TypeVar("T")
 
 # Results that prove someone was at home, and the one that proves nobody was (DESIGN.md §4 "Presence").
 AT_HOME = frozenset({"met", "refused", "promise_to_pay", "appointment_made"})
@@ -268,6 +269,24 @@ def done_plan(db: Database, plan_id: str) -> PlanJob:
     return job
 
 
+def take_batch(source: queue.Queue[T | None], limit: int) -> tuple[list[T], bool]:
+    """Wait for one item, then take what else is already queued, up to ``limit`` items: a writer thread's next
+    batch (one transaction for all). ``None`` in the queue asks the writer to stop: the second value says so."""
+    first = source.get()
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < limit:
+        try:
+            more = source.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            return batch, True
+        batch.append(more)
+    return batch, False
+
+
 def mark_planned(session: Session, case_ids: Sequence[str]) -> None:
     """Open cases among ``case_ids`` become ``planned`` (in chunks that keep inside the drivers' parameter limits)."""
     for chunk in range(0, len(case_ids), 500):
@@ -276,6 +295,17 @@ def mark_planned(session: Session, case_ids: Sequence[str]) -> None:
             .where(CaseRow.case_id.in_(case_ids[chunk : chunk + 500]), CaseRow.state == "open")
             .values(state="planned")
         )
+
+
+def plan_team(db: Database, plan_id: str, team_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A finished plan's plan.json and one team's entry in it; 404 when the plan has no such team."""
+    job = done_plan(db, plan_id)
+    assert job.result is not None  # done_plan checked it
+    team = next((t for t in job.result["teams"] if t["team_id"] == team_id), None)
+    if team is None:
+        msg = f"plan {plan_id} has no team {team_id!r}"
+        raise NotFoundError(msg)
+    return job.result, team
 
 
 def approve_plan(db: Database, plan_id: str, actor: str) -> PlanJob:
@@ -430,18 +460,7 @@ class AuditWriter:
 
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            stop = item is None
-            entries = [] if item is None else [item]
-            while len(entries) < self._batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                entries.append(more)
+            entries, stop = take_batch(self._queue, self._batch)
             if entries:
                 try:
                     with self._db.write() as s:
