@@ -271,6 +271,9 @@ def simulate(
     truth: Annotated[str, typer.Option(help="personas (departs from segments) or prior (equals them).")] = "personas",
     shortlist: Annotated[int, typer.Option(help="Open cases per team and day handed to the solver.")] = 24,
     revisit_days: Annotated[int, typer.Option(help="Days a customer met stays out of the pool.")] = 7,
+    min_p_home: Annotated[
+        float, typer.Option(help="Presence-aware plans offer no visit at an hour with a lower P(home).")
+    ] = 0.0,
 ) -> None:
     """Close the loop plan → visit → outcome → learn on a synthetic population and compare four policies."""
     from api.simulate import SimulationConfig, run_simulation, write_outputs
@@ -281,7 +284,7 @@ def simulate(
             raise ConfigurationError(msg)
         config = SimulationConfig(
             osm=osm, customers=customers, teams=teams, weeks=weeks, seed=seed, truth=truth,
-            shortlist_per_team=shortlist, revisit_days=revisit_days,
+            shortlist_per_team=shortlist, revisit_days=revisit_days, min_p_home=min_p_home,
         )  # fmt: skip
         with _progress() as progress:
             result = run_simulation(config, progress=progress)

@@ -589,6 +589,8 @@ def bench_vrptw(
             "violations": list(score.violations),
             "unserved": result.unserved,
             "first_solution_s": None if result.first_solution_s is None else round(result.first_solution_s, 3),
+            "ruin_recreate_rounds": result.rounds,
+            "improving_rounds": result.improving_rounds,
             "objective": objective,
         }
         bks_path = best_known_path(path)

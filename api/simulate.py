@@ -89,6 +89,9 @@ class SimulationConfig:
         Days a verified customer stays out of the pool.
     learning
         Settings of the learning model.
+    min_p_home
+        The presence-aware policies' floor on P(home) for a visit (``SlotPolicy.min_p_home``); the agnostic
+        policy knows no P(home) and has none.
     tz, country
         Time zone and calendar; default from the extract's location.
     """
@@ -104,6 +107,7 @@ class SimulationConfig:
     time_limit_s: float = 20.0
     revisit_days: int = 7
     learning: LearningSettings = field(default_factory=LearningSettings)
+    min_p_home: float = 0.0
     tz: str | None = None
     country: str | None = None
     cache_dir: Path | None = None
@@ -111,6 +115,9 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         if self.customers < 1 or self.teams < 1 or self.weeks < 1 or self.shortlist_per_team < 1:
             msg = "customers, teams, weeks and shortlist_per_team must be at least 1"
+            raise ConfigurationError(msg)
+        if not 0.0 <= self.min_p_home < 1.0:
+            msg = f"min_p_home must be in [0, 1), got {self.min_p_home}"
             raise ConfigurationError(msg)
         if self.truth not in ("personas", "prior"):
             msg = f"truth must be 'personas' or 'prior', got {self.truth!r}"
@@ -331,7 +338,7 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
     case_rows = {c.case_id: k + 1 for k, c in enumerate(cases)}
     row_of_customer = {c.customer_id: k for k, c in enumerate(cases)}
     territory = _territories(cases, depot, len(teams))
-    slot_policy = SlotPolicy(legal=legal)
+    slot_policy = SlotPolicy(legal=legal, min_p_home=config.min_p_home)
     legal_hours = np.arange(legal.start // H, (legal.end + H - 1) // H)
 
     models = {
@@ -459,6 +466,8 @@ def _plan_day(
     short = [cases[int(i)] for i in chosen]
     table = np.repeat(view[:, None, :], len(DAY_TYPES), axis=1)
     source = CasePresence(row_of_customer, table, prior)
+    if policy == "agnostic":
+        slot_policy = dataclasses.replace(slot_policy, min_p_home=0.0)
     candidates, _ = build_candidates(short, case_rows, [team], [0], [0], travel, source, kind, slot_policy)
     if policy == "agnostic":
         # Presence ignored: any time of the legal day is as good as any other.

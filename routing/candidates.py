@@ -51,12 +51,23 @@ class SlotPolicy:
         hours: a team with spare time can still make the visit, and the plan never overstates its chance
         (the stop is re-labelled with the hour it falls in after solving, ``relabel_anytime``). Measured in
         BENCHMARKS.md: without it, 1-hour slot copies alone leave teams idle.
+    min_p_home
+        No copy is offered at an hour whose P(home) is below this: a knock on an empty home still uses one of the
+        customer's capped visits and an officer's time. A case with no reachable hour at or above it is dropped
+        as ``unlikely_home``; the anytime copy then spans only the run of such hours around the best one.
+        0 offers every hour (BENCHMARKS.md, issue 5, for what a floor does to contacts and hit rate).
     """
 
     legal: TimeWindow
     max_slots: int = 3
     appointment_p_home: float = 0.9
     anytime: bool = True
+    min_p_home: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_p_home < 1.0:
+            msg = f"min_p_home must be in [0, 1), got {self.min_p_home!r}"
+            raise ValueError(msg)
 
 
 def build_candidates(
@@ -236,6 +247,19 @@ def _presence_slots(
     if not options:
         msg = "no legal hour of the day falls inside a reachable part of any eligible team's shift"
         return (), Dropped(case.case_id, "no_feasible_slot", msg)
+    # The anytime copy spans one unbroken run of offered hours (with no floor: all of them).
+    span_options = options
+    if policy.min_p_home > 0.0:
+        best = max(options, key=lambda s: s.p_home)
+        if best.p_home < policy.min_p_home:
+            hour = best.window.start // SLOT_SECONDS
+            msg = (
+                f"P(home) is below {policy.min_p_home:.2f} at every reachable hour "
+                f"(best {best.p_home:.2f} at {hour:02d}:00)"
+            )
+            return (), Dropped(case.case_id, "unlikely_home", msg)
+        span_options = _run_around(options, best, policy.min_p_home)
+        options = [s for s in options if s.p_home >= policy.min_p_home]
     # The best few slots by P(home); earlier slots first among equals.
     options.sort(key=lambda s: (-s.p_home, s.window.start))
     chosen = options[: policy.max_slots]
@@ -247,10 +271,27 @@ def _presence_slots(
         own = next((s for s in options if s.window.intersect(window) is not None), None)
         if own is not None and own not in chosen:
             chosen.append(own)
-    if policy.anytime and len(options) > len(chosen):
-        span = TimeWindow(min(s.window.start for s in options), max(s.window.end for s in options))
-        chosen.append(Slot("presence", span, min(s.p_home for s in options)))
+    if policy.anytime and len(span_options) > len([s for s in chosen if s in span_options]):
+        span = TimeWindow(min(s.window.start for s in span_options), max(s.window.end for s in span_options))
+        chosen.append(Slot("presence", span, min(s.p_home for s in span_options)))
     return tuple(sorted(chosen, key=lambda s: (s.window.start, s.window.end))), None
+
+
+def _run_around(options: Sequence[Slot], best: Slot, floor: float) -> list[Slot]:
+    """The hourly options at or above ``floor`` that join ``best`` without a gap (options are in hour order)."""
+    at = options.index(best)
+    first = at
+    while first > 0 and options[first - 1].p_home >= floor and _adjacent(options[first - 1], options[first]):
+        first -= 1
+    last = at
+    while last + 1 < len(options) and options[last + 1].p_home >= floor and _adjacent(options[last], options[last + 1]):
+        last += 1
+    return list(options[first : last + 1])
+
+
+def _adjacent(earlier: Slot, later: Slot) -> bool:
+    """Whether two hourly options are consecutive clock hours."""
+    return later.window.start // SLOT_SECONDS == earlier.window.start // SLOT_SECONDS + 1
 
 
 def relabel_anytime(

@@ -71,6 +71,7 @@ DROP_CODES = (
     "no_team_in_branch",
     "skill_missing",
     "no_feasible_slot",
+    "unlikely_home",
     "appointment_unreachable",
     "visit_cap",
     "cooldown",

@@ -1,8 +1,8 @@
 """The project's OR-Tools engine on classic VRPTW instances (``doorstep bench solomon``).
 
-The same search settings as the field planner (``routing.solver``): a fast construction, then guided local search
-to the time budget, on a model cut down to the construction's vehicles plus ``FLEET_MARGIN`` (empty vehicles only
-add moves to try; BENCHMARKS.md, issue 6). Distances and times are scaled to integers once (``SCALE`` units per
+A fast construction, then guided local search for ``GLS_SHARE`` of the budget and ruin and recreate around
+OR-Tools' local search for the rest (``routing.solver_ils``), on a model cut down to the construction's vehicles
+plus ``FLEET_MARGIN`` (empty vehicles only add moves to try). Both choices are measured in BENCHMARKS.md (issue 6). Distances and times are scaled to integers once (``SCALE`` units per
 instance unit); travel times are rounded up so that a route feasible for the solver is feasible with the exact
 times, costs are rounded to nearest. Every customer sits in its own disjunction with a penalty far above any
 route's cost, so a plan always comes back: a customer left out means the engine found no complete solution, and
@@ -21,6 +21,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.errors import InvalidInputError
+from routing.solver_ils import ruin_and_recreate
 from routing.vrptw import Instance
 
 __all__ = ["FIRST_SOLUTION_STRATEGIES", "METAHEURISTICS", "VrptwResult", "solve_vrptw"]
@@ -43,16 +44,23 @@ METAHEURISTICS = {
 }
 # Measured on 12 Solomon instances at 10 s (BENCHMARKS.md, issue 6).
 FLEET_MARGIN: int | None = 3
+# Share of the search time given to guided local search before ruin and recreate takes over (measured as above).
+GLS_SHARE = 0.3
+# Ruin-and-recreate rounds in a reproducible (``solution_limit``) run.
+ROUNDS_PER_SOLUTION_LIMIT = 1
 
 
 @dataclass(frozen=True, slots=True)
 class VrptwResult:
-    """Routes found (customer numbers, depot excluded), customers left out, and the time spent."""
+    """Routes found (customer numbers, depot excluded), customers left out, the time spent, and the
+    ruin-and-recreate rounds run and those that improved the best plan."""
 
     routes: list[list[int]]
     unserved: list[int]
     time_s: float
     first_solution_s: float | None
+    rounds: int = 0
+    improving_rounds: int = 0
 
 
 def solve_vrptw(
@@ -63,6 +71,8 @@ def solve_vrptw(
     metaheuristic: str = "guided_local_search",
     solution_limit: int | None = None,
     fleet_margin: int | None = FLEET_MARGIN,
+    gls_share: float | None = GLS_SHARE,
+    seed: int = 1,
 ) -> VrptwResult:
     """Solve one instance within ``time_limit_s`` (model building included).
 
@@ -79,12 +89,21 @@ def solve_vrptw(
         Keys of ``FIRST_SOLUTION_STRATEGIES`` and ``METAHEURISTICS``; the defaults are the measured best
         (BENCHMARKS.md).
     solution_limit
-        Stop after this many solutions instead of on time (reproducible runs).
+        Stop after this many solutions instead of on time (reproducible runs); ruin and recreate then runs
+        ``ROUNDS_PER_SOLUTION_LIMIT`` rounds per solution allowed.
     fleet_margin
         When set, a first solution is built with the whole fleet, and the search then runs on a model with the
         vehicles that solution used plus this many: every empty vehicle adds moves the search has to try
         (BENCHMARKS.md, issue 6). ``None`` searches with the whole fleet.
+    gls_share
+        Share of the remaining budget for ``metaheuristic`` before ruin and recreate; ``None`` gives it all to
+        ``metaheuristic``.
+    seed
+        Seed of the ruin-and-recreate draws.
     """
+    if gls_share is not None and not 0.0 < gls_share <= 1.0:
+        msg = f"gls_share must be in (0, 1], got {gls_share!r}"
+        raise InvalidInputError(msg)
     if objective not in OBJECTIVES:
         msg = f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         raise InvalidInputError(msg)
@@ -92,13 +111,14 @@ def solve_vrptw(
     vehicles = instance.vehicles
     probe: VrptwResult | None = None
     if fleet_margin is not None and vehicles > 1:
-        probe = _search(instance, vehicles, objective, first_solution, None, 1, started, time_limit_s)
+        probe = _search(instance, vehicles, objective, first_solution, None, 1, started, time_limit_s, None, seed)
         # Without a complete first solution the full fleet keeps every option open.
         if not probe.unserved:
             vehicles = min(vehicles, len(probe.routes) + fleet_margin)
     result = _search(
-        instance, vehicles, objective, first_solution, metaheuristic, solution_limit, started, time_limit_s
-    )
+        instance, vehicles, objective, first_solution, metaheuristic, solution_limit, started, time_limit_s,
+        gls_share, seed,
+    )  # fmt: skip
     if probe is None:
         return result
     return dataclasses.replace(result, first_solution_s=probe.first_solution_s)
@@ -113,10 +133,12 @@ def _search(
     solution_limit: int | None,
     started: float,
     time_limit_s: float,
+    gls_share: float | None,
+    seed: int,
 ) -> VrptwResult:
     """Build the model with ``vehicles`` vehicles and search until ``started + time_limit_s``.
 
-    ``metaheuristic=None`` stops at the first local optimum (plain descent).
+    ``metaheuristic=None`` stops at the first local optimum (plain descent); ``gls_share`` as in ``solve_vrptw``.
     """
     n = len(instance.xy)
     dist = instance.distances()
@@ -159,7 +181,8 @@ def _search(
     else:
         params.local_search_metaheuristic = METAHEURISTICS[metaheuristic]
     remaining = max(0.05, time_limit_s - (time.perf_counter() - started))
-    params.time_limit.FromMilliseconds(int(1000 * remaining))
+    share = 1.0 if gls_share is None or metaheuristic is None else gls_share
+    params.time_limit.FromMilliseconds(int(1000 * remaining * share))
     if solution_limit is not None:
         params.solution_limit = solution_limit
 
@@ -171,6 +194,13 @@ def _search(
 
     routing.AddAtSolutionCallback(on_solution)
     solution = routing.SolveWithParameters(params)
+    stats = None
+    if solution is not None and share < 1.0:
+        nearest = np.argsort(dist, axis=1, kind="stable")
+        rounds = None if solution_limit is None else solution_limit * ROUNDS_PER_SOLUTION_LIMIT
+        solution, stats = ruin_and_recreate(
+            routing, manager, solution, nearest, started + time_limit_s, seed=seed, max_rounds=rounds
+        )
     routes: list[list[int]] = []
     served: set[int] = set()
     if solution is not None:
@@ -189,4 +219,6 @@ def _search(
         unserved=unserved,
         time_s=time.perf_counter() - started,
         first_solution_s=first_at[0] if first_at else None,
+        rounds=0 if stats is None else stats.rounds,
+        improving_rounds=0 if stats is None else stats.improved,
     )

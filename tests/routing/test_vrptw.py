@@ -111,6 +111,26 @@ def test_engine_fleet_margin_keeps_the_optimum(fleet_margin: int | None) -> None
     assert evaluate(fleet, result.routes).distance == pytest.approx(20.0)
 
 
+def test_ruin_and_recreate_improves_on_guided_local_search_and_is_reproducible() -> None:
+    """RC105 with a fixed solution count: 40 ruin-and-recreate rounds after the same guided search never end
+    worse than that search alone, twice the same rounds give the same routes, and the plan stays complete and
+    feasible with exact times."""
+    inst = read_instance(SOLOMON / "RC105.txt")
+    alone = solve_vrptw(inst, time_limit_s=60.0, solution_limit=40, gls_share=None)
+    runs = [solve_vrptw(inst, time_limit_s=60.0, solution_limit=40, gls_share=0.5, seed=3) for _ in range(2)]
+    assert runs[0].routes == runs[1].routes
+    assert runs[0].rounds == 40 and runs[0].improving_rounds >= 1
+    with_rr = evaluate(inst, runs[0].routes)
+    assert with_rr.feasible, with_rr.violations
+    assert runs[0].unserved == []
+    assert with_rr.distance < evaluate(inst, alone.routes).distance
+
+
+def test_engine_rejects_a_share_outside_zero_to_one() -> None:
+    with pytest.raises(InvalidInputError, match="gls_share"):
+        solve_vrptw(_tiny(), time_limit_s=1.0, gls_share=0.0)
+
+
 def test_cli_bench_solomon_two_instances(tmp_path: Path) -> None:
     """``doorstep bench solomon`` serves every customer feasibly and lands within 8% of the best known in 2 s."""
     out = tmp_path / "bench.json"
@@ -124,7 +144,7 @@ def test_cli_bench_solomon_two_instances(tmp_path: Path) -> None:
         assert row["feasible"], row["violations"]
         assert sorted(c for route in row["routes"] for c in route) == list(range(1, 101))
         assert row["time_s"] <= 2.0 + 1.0  # the budget covers model and search; 1 s slack for a busy machine
-        assert 0.0 <= row["gap_pct"] < 8.0
+        assert -1e-9 <= row["gap_pct"] < 8.0  # equal to the best known can round a hair below 0
 
 
 def test_cli_bench_unknown_instance_exits_2(tmp_path: Path) -> None:
