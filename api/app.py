@@ -39,7 +39,7 @@ from api.outcome_frames import PreparedCache
 from api.outcomes import OutcomeWriter
 from api.security import KeyCache, LinkCache, PageCache, RateLimiter, Signer, load_or_create_secret
 from api.server_settings import ServerSettings
-from api.settings import DaySettings, legal_window, resolve_country, resolve_lang, resolve_timezone
+from api.settings import DaySettings, legal_window, presence_floor, resolve_country, resolve_lang, resolve_timezone
 from api.store import AuditWriter, DayTypes
 from routing.presence import PresencePrior
 
@@ -376,6 +376,7 @@ def _start(settings: ServerSettings, region: service.Region | None) -> Services:
         timezone=timezone,
         country=resolve_country(settings.country, timezone),
         legal=legal_window(),
+        min_p_home=presence_floor(),
         lang=resolve_lang(settings.lang),
     )
     holder: dict[str, Services] = {}

@@ -22,6 +22,7 @@ from api.history import learn_presence, read_outcomes
 from api.settings import (
     DaySettings,
     legal_window,
+    presence_floor,
     resolve_country,
     resolve_lang,
     resolve_public_url,
@@ -111,6 +112,7 @@ def _run_plan(
             timezone=timezone,
             country=resolve_country(country, timezone),
             legal=legal_window(),
+            min_p_home=presence_floor(),
             lang=resolve_lang(lang),
         )
         day = date or dt.datetime.now(ZoneInfo(timezone)).date()

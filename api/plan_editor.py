@@ -39,7 +39,7 @@ def plan_editor(plan: Plan, revision: int = 1, lang: str = "en") -> str:
                 f'<button type="button" data-op="remove">{t("remove")}</button></td></tr>'
             )
     for dropped in plan.dropped:
-        if dropped.code in ("not_worth_detour", "no_feasible_slot"):
+        if dropped.code in ("not_worth_detour", "no_feasible_slot", "unlikely_home"):
             case = esc(dropped.case_id)
             rows.append(
                 f'<tr data-case="{case}" data-team=""><td>—</td><td>{esc(dropped.code)}</td><td>{case}</td>'

@@ -319,7 +319,7 @@ def plan_day(
     alternative_rows = {(cid, kind): index_of[loc] for cid, kind, loc in alternatives if loc is not None}
 
     progress("candidates", 0.35)
-    policy = SlotPolicy(legal=settings.legal)
+    policy = SlotPolicy(legal=settings.legal, min_p_home=settings.min_p_home)
     kind = day_type(date, settings.country)
     source: PresenceSource
     if isinstance(presence, PresenceModel):
@@ -346,9 +346,18 @@ def plan_day(
         alternative_rows,
         sources_by_kind,
     )
+    must = set(required)
+    floored = {d.case_id for d in dropped if d.code == "unlikely_home" and d.case_id in must}
+    if floored:
+        # A supervisor's pin or addition outranks the presence floor.
+        extra, _ = build_candidates(
+            [c for c in located if c.case_id in floored], case_rows, teams, start_rows, end_rows, travel, source,
+            kind, dataclasses.replace(policy, min_p_home=0.0), alternative_rows, sources_by_kind,
+        )  # fmt: skip
+        candidates += extra
+        dropped = [d for d in dropped if d.case_id not in floored]
     dropped = [*dropped, *held_back]
     if required:
-        must = set(required)
         candidates = [dataclasses.replace(c, required=True) if c.case_id in must else c for c in candidates]
 
     progress("solving", 0.4)
@@ -651,7 +660,7 @@ def replan_team_day(
         travel,
         presence,
         day_type(run.plan.date, settings.country),
-        SlotPolicy(legal=settings.legal),
+        SlotPolicy(legal=settings.legal, min_p_home=settings.min_p_home),
     )
     problem = SolveInput(
         teams=(team,),

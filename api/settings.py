@@ -1,7 +1,8 @@
 """Settings of a deployment: options win over environment variables, which win over defaults.
 
 The variables (`DOORSTEP_TZ`, `DOORSTEP_COUNTRY`, `DOORSTEP_CACHE_DIR`, `DOORSTEP_LEGAL_START`,
-`DOORSTEP_LEGAL_END`, `DOORSTEP_LANG`, `DOORSTEP_PUBLIC_URL`) are documented in one table in the README.
+`DOORSTEP_LEGAL_END`, `DOORSTEP_MIN_P_HOME`, `DOORSTEP_LANG`, `DOORSTEP_PUBLIC_URL`) are documented in one table in
+the README.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ class DaySettings:
     lang: str = "en"
     #: Travel-time factors by hour per profile; ``None``: from the environment (:func:`rush_hours`).
     rush: Mapping[str, TimeOfDayFactors] | None = None
+    #: No visit is offered at an hour with a lower P(home) (``routing.candidates.SlotPolicy.min_p_home``).
+    min_p_home: float = 0.0
+
+
+def presence_floor() -> float:
+    """``DOORSTEP_MIN_P_HOME``: the floor on P(home) for offering a visit hour, 0 (every hour) by default."""
+    text = os.environ.get("DOORSTEP_MIN_P_HOME")
+    if not text:
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError as err:
+        msg = f"DOORSTEP_MIN_P_HOME: expected a number in [0, 1), got {text!r}"
+        raise ConfigurationError(msg) from err
+    if not 0.0 <= value < 1.0:
+        msg = f"DOORSTEP_MIN_P_HOME: expected a number in [0, 1), got {text!r}"
+        raise ConfigurationError(msg)
+    return value
 
 
 def legal_window(start: str | None = None, end: str | None = None) -> TimeWindow:
