@@ -2,11 +2,11 @@
 
 A fast construction, then guided local search for ``GLS_SHARE`` of the budget and ruin and recreate around
 OR-Tools' local search for the rest (``routing.solver_ils``), on a model cut down to the construction's vehicles
-plus ``FLEET_MARGIN`` (empty vehicles only add moves to try). Both choices are measured in BENCHMARKS.md (issue 6). Distances and times are scaled to integers once (``SCALE`` units per
-instance unit); travel times are rounded up so that a route feasible for the solver is feasible with the exact
-times, costs are rounded to nearest. Every customer sits in its own disjunction with a penalty far above any
-route's cost, so a plan always comes back: a customer left out means the engine found no complete solution, and
-the caller sees it.
+plus ``FLEET_MARGIN`` (empty vehicles only add moves to try). Both choices are measured in BENCHMARKS.md
+(issue 6). Distances and times are scaled to integers once (``SCALE`` units per instance unit); travel times are
+rounded up so that a route feasible for the solver is feasible with the exact times, costs are rounded to nearest.
+Every customer sits in its own disjunction with a penalty far above any route's cost, so a plan always comes back:
+a customer left out means the engine found no complete solution, and the caller sees it.
 
 Only ``routing.solver*`` modules import OR-Tools.
 """

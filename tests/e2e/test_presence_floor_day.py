@@ -31,7 +31,9 @@ def office_hours_day(
     homes = [r for r in geocoder.records if r.housenumber and r.street and r.postcode][200:204]
     rows = [
         f'{cid},P{cid},"{r.street} {r.housenumber}, {r.postcode} København",{segment},70'
-        for cid, r, segment in zip(("E1", "E2", "R1", "R2"), homes, ("employed", "employed", "retired", "retired"))
+        for cid, r, segment in zip(
+            ("E1", "E2", "R1", "R2"), homes, ("employed", "employed", "retired", "retired"), strict=True
+        )
     ]
     (work / "cases.csv").write_text(
         "case_id,customer_id,address,segment,priority\n" + "\n".join(rows) + "\n", encoding="utf-8"
