@@ -71,7 +71,7 @@ def main() -> None:
     for rate in args.rate:
         bound = assignment_bound(values, p, rate * on_shift)
         rows.append({"rate_per_team_hour": rate, "bound_weighted_contacts": round(bound, 1)})
-        print(f"rate {rate:.1f} visits per team-hour: bound {bound:,.0f} weighted contacts", flush=True)
+        print(f"rate {rate:.2f} visits per team-hour: bound {bound:,.0f} weighted contacts", flush=True)
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
