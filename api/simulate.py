@@ -239,6 +239,19 @@ def make_population(
         )
         for k, i in enumerate(picked)
     )
+    return hidden_truth(cases, prior, n_days, truth, rng)
+
+
+def hidden_truth(
+    cases: Sequence[Case], prior: PresencePrior, n_days: int, truth: str, rng: np.random.Generator
+) -> Population:
+    """Each customer's true presence: the segment prior (``truth="prior"``), or departing from it by a personal
+    offset and, for some, a persona (night shift, early riser, works weekends, away for a block of weeks).
+
+    ``n_days`` is how many days the away blocks cover (day 0 is the first simulated day).
+    """
+    cases = tuple(cases)
+    n = len(cases)
     table = np.array([[prior.profile(s, d) for d in DAY_TYPES] for s in SEGMENTS])
     seg_model = np.array([SEGMENTS.index(c.segment) for c in cases])
     base = table[seg_model].copy()  # (C, 3, 24)

@@ -18,10 +18,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from field_day import DATE, LEGAL, build_field_day
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from field_day import DATE, LEGAL, build_field_day
 from routing.presence import PresencePrior, day_type
 
 H = 3600
