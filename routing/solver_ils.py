@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-__all__ = ["RuinRecreateStats", "ruin_and_recreate"]
+__all__ = ["RuinRecreateStats", "ruin_and_recreate", "vehicle_routes"]
 
 # Customers taken out per round, drawn uniformly (SISR-like sizes for 100-customer instances).
 REMOVED_MIN = 6
@@ -62,17 +62,17 @@ def ruin_and_recreate(
     seed
         Seed of the removal draws.
     max_rounds
-        Stop after this many rounds instead (reproducible runs).
+        Stop after this many rounds instead (reproducible runs: each round then descends to its local optimum
+        whatever the time, within ``deadline``).
     """
     rng = random.Random(seed)
-    vehicles = routing.vehicles()
     customers = nearest.shape[0]
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     # The model reuses its solution objects between searches: keep copies.
     best = current = routing.solver().Assignment(start)
     best_cost = current_cost = start.ObjectiveValue()
-    current_routes = _routes(routing, manager, current, vehicles)
+    current_routes = vehicle_routes(routing, manager, current)
     rounds = accepted = improved = 0
     while time.perf_counter() < deadline and (max_rounds is None or rounds < max_rounds):
         rounds += 1
@@ -86,7 +86,9 @@ def ruin_and_recreate(
         if not routing.RoutesToAssignment(partial, True, True, ruined):
             continue
         remaining = deadline - time.perf_counter()
-        params.time_limit.FromMilliseconds(max(10, int(1000 * min(ROUND_LIMIT_S, remaining))))
+        # A reproducible run (max_rounds) must not let the machine's speed cut a round short.
+        limit = remaining if max_rounds is not None else min(ROUND_LIMIT_S, remaining)
+        params.time_limit.FromMilliseconds(max(10, int(1000 * limit)))
         found = routing.SolveFromAssignmentWithParameters(ruined, params)
         if found is None:
             continue
@@ -94,19 +96,19 @@ def ruin_and_recreate(
         if cost < current_cost or cost <= best_cost * (1 + ACCEPT_ABOVE_BEST):
             accepted += 1
             current, current_cost = routing.solver().Assignment(found), cost
-            current_routes = _routes(routing, manager, current, vehicles)
+            current_routes = vehicle_routes(routing, manager, current)
             if cost < best_cost:
                 improved += 1
                 best, best_cost = current, cost
     return best, RuinRecreateStats(rounds, accepted, improved)
 
 
-def _routes(
-    routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, plan: pywrapcp.Assignment, vehicles: int
+def vehicle_routes(
+    routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, plan: pywrapcp.Assignment
 ) -> list[list[int]]:
-    """Each vehicle's nodes in visiting order, depot excluded."""
+    """Each vehicle's nodes in visiting order (depots excluded), one list per vehicle, empty ones included."""
     routes: list[list[int]] = []
-    for v in range(vehicles):
+    for v in range(routing.vehicles()):
         index = plan.Value(routing.NextVar(routing.Start(v)))
         route: list[int] = []
         while not routing.IsEnd(index):

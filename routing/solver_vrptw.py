@@ -21,7 +21,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.errors import InvalidInputError
-from routing.solver_ils import ruin_and_recreate
+from routing.solver_ils import ruin_and_recreate, vehicle_routes
 from routing.vrptw import Instance
 
 __all__ = ["FIRST_SOLUTION_STRATEGIES", "METAHEURISTICS", "VrptwResult", "solve_vrptw"]
@@ -201,18 +201,8 @@ def _search(
         solution, stats = ruin_and_recreate(
             routing, manager, solution, nearest, started + time_limit_s, seed=seed, max_rounds=rounds
         )
-    routes: list[list[int]] = []
-    served: set[int] = set()
-    if solution is not None:
-        for v in range(vehicles):
-            index = solution.Value(routing.NextVar(routing.Start(v)))
-            route: list[int] = []
-            while not routing.IsEnd(index):
-                route.append(manager.IndexToNode(index))
-                index = solution.Value(routing.NextVar(index))
-            if route:
-                routes.append(route)
-                served.update(route)
+    routes = [] if solution is None else [r for r in vehicle_routes(routing, manager, solution) if r]
+    served = {c for route in routes for c in route}
     unserved = [c for c in range(1, n) if c not in served]
     return VrptwResult(
         routes=routes,
