@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from api.files import read_cases, read_teams
-from api.service import PlanRun, Region, build_teams, locate_cases, plan_day
+from api.files import read_cases
+from api.service import PlanRun, Region, locate_cases, plan_day
 from api.settings import LEGAL_WINDOW, DaySettings
 from geo.geocoder import OfflineGeocoder
+from tests.e2e.office_team import office_team
 
 WORKDAY = dt.date(2026, 12, 1)  # a Tuesday
 
@@ -38,12 +39,8 @@ def alternatives_day(
         encoding="utf-8",
     )
     depot = homes[0].location
-    (work / "teams.csv").write_text(
-        f"team_id,members,start_lat,start_lon,shift_start,shift_end\nT1,a;b,{depot.lat},{depot.lon},09:00,16:00\n",
-        encoding="utf-8",
-    )
     region = Region.load(osm, cache_dir=cache_dir)
-    teams = build_teams(read_teams(work / "teams.csv"), region, work / "teams.csv")
+    teams = office_team(work, depot, region)
     settings = DaySettings(timezone="Europe/Copenhagen", country="DK", legal=LEGAL_WINDOW)
     cases = read_cases(work / "cases.csv")
     assert cases[0].work_address == text(jobs[0])

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from api.errors import ConfigurationError
-from api.files import read_cases, read_teams
-from api.service import Region, build_teams, plan_day
+from api.files import read_cases
+from api.service import Region, plan_day
 from api.settings import LEGAL_WINDOW, DaySettings, presence_floor
 from geo.geocoder import OfflineGeocoder
 from routing.model import Case, Team
+from tests.e2e.office_team import office_team
 
 WORKDAY = dt.date(2026, 12, 1)  # a Tuesday
 
@@ -39,12 +40,8 @@ def office_hours_day(
         "case_id,customer_id,address,segment,priority\n" + "\n".join(rows) + "\n", encoding="utf-8"
     )
     depot = homes[0].location
-    (work / "teams.csv").write_text(
-        f"team_id,members,start_lat,start_lon,shift_start,shift_end\nT1,a;b,{depot.lat},{depot.lon},09:00,16:00\n",
-        encoding="utf-8",
-    )
     region = Region.load(osm, cache_dir=cache_dir)
-    teams = build_teams(read_teams(work / "teams.csv"), region, work / "teams.csv")
+    teams = office_team(work, depot, region)
     return read_cases(work / "cases.csv"), teams, region
 
 
