@@ -1,7 +1,7 @@
 """Ruin and recreate around OR-Tools' local search: the second phase of ``routing.solver_vrptw``'s search.
 
 Guided local search stalls on tightly windowed instances: its penalties keep it near the first solution's
-structure. This loop ruins a spatial neighbourhood of the best plan (a random customer and its nearest ones are
+structure. This loop ruins a spatial neighbourhood of the current plan (a random customer and its nearest ones are
 taken out), lets OR-Tools put them back and descend from there (GREEDY_DESCENT: its insertion and improvement
 operators), and keeps the result when it is better than the current plan or within ``ACCEPT_ABOVE_BEST`` of the
 best (record-to-record acceptance, so the walk can cross small ridges). Measured on Solomon in BENCHMARKS.md
