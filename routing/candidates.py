@@ -252,10 +252,10 @@ def _presence_slots(
     if policy.min_p_home > 0.0:
         best = max(options, key=lambda s: s.p_home)
         if best.p_home < policy.min_p_home:
-            hour = best.window.start // SLOT_SECONDS
+            best_hour = best.window.start // SLOT_SECONDS
             msg = (
                 f"P(home) is below {policy.min_p_home:.2f} at every reachable hour "
-                f"(best {best.p_home:.2f} at {hour:02d}:00)"
+                f"(best {best.p_home:.2f} at {best_hour:02d}:00)"
             )
             return (), Dropped(case.case_id, "unlikely_home", msg)
         span_options = _run_around(options, best, policy.min_p_home)
