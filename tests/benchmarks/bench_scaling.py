@@ -5,8 +5,9 @@ Run from tests/benchmarks with the venv active:
     python bench_scaling.py --time-limit 30 --out results/scaling_30s.json
 
 Sizes default to 250x5, 500x10, 1000x20, 2000x40 (cases x teams); ``--sizes 250x5,1000x20`` picks others. For each
-size, Doorstep's production path (``solve_decomposed``) runs once at the budget; the table gives the time to the
-first complete plan, the weighted contacts of that first plan and at the budget, visits and checker violations.
+size, Doorstep's production path (``solve_decomposed``) runs once at the budget and once cut to 0.1 s of search;
+the table gives the time to the first complete plan, the weighted contacts of that first plan and at the budget,
+visits and checker violations.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def main() -> None:
             "copies": sum(len(c.slots) for c in problem.candidates),
             "parts": parts,
             "instance_build_s": round(build_s, 1),
-            "first_plan_s": round(first.time_s, 2),
+            # When the budgeted run had its first complete plan, and what a run cut to 0.1 s of search returns
+            # (the first plan, after every part's model is built) and in what time.
+            "first_solution_s": None if out.first_solution_s is None else round(out.first_solution_s, 2),
+            "short_run_s": round(first.time_s, 2),
             "first_weighted": evaluate(day, sequenced(day, first))["weighted_contacts"],
             "time_s": round(out.time_s, 2),
             **evaluate(day, sequenced(day, out)),
