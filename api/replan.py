@@ -17,7 +17,7 @@ from api.files import parse_cases, parse_teams
 from api.jobs import PlanningEnv, case_records, render_team_pages
 from api.plan_json import plan_to_dict, visit_from_dict
 from api.schemas import ReplanRequest
-from api.store import done_plan
+from api.store import plan_team
 from geo.types import Location
 from routing.model import Break, TimeWindow
 
@@ -32,14 +32,8 @@ def replan_team(db: Any, env: PlanningEnv, plan_id: str, team_id: str, request: 
     join the plan's ``dropped`` with the planner's reason. The answer adds ``path``: ``[lat, lon]`` points of
     the road path from the position through the re-planned stops to the end (not stored in plan.json).
     """
-    job = done_plan(db, plan_id)
-    assert job.result is not None  # done_plan checked it
+    result, entry = plan_team(db, plan_id, team_id)
     with db.read() as s:
-        result = job.result
-        entry = next((t for t in result["teams"] if t["team_id"] == team_id), None)
-        if entry is None:
-            msg = f"plan {plan_id} has no team {team_id!r}"
-            raise NotFoundError(msg)
         team_row = s.get(TeamRow, team_id)
         if team_row is None:
             msg = f"team {team_id} is no longer stored"

@@ -333,6 +333,7 @@ def plan_day(
     open_cases = [c for c in located if c.state != "closed"]
     caps, held_back = allowances(open_cases, seen, date, rules)
     held_ids = {d.case_id for d in held_back}
+    must = set(required)
     candidates, dropped = build_candidates(
         [c for c in located if c.case_id not in held_ids],
         case_rows,
@@ -345,17 +346,9 @@ def plan_day(
         policy,
         alternative_rows,
         sources_by_kind,
-    )
-    must = set(required)
-    floored = {d.case_id for d in dropped if d.code == "unlikely_home" and d.case_id in must}
-    if floored:
         # A supervisor's pin or addition outranks the presence floor.
-        extra, _ = build_candidates(
-            [c for c in located if c.case_id in floored], case_rows, teams, start_rows, end_rows, travel, source,
-            kind, dataclasses.replace(policy, min_p_home=0.0), alternative_rows, sources_by_kind,
-        )  # fmt: skip
-        candidates += extra
-        dropped = [d for d in dropped if d.case_id not in floored]
+        floor_exempt=must,
+    )
     dropped = [*dropped, *held_back]
     if required:
         candidates = [dataclasses.replace(c, required=True) if c.case_id in must else c for c in candidates]

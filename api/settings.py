@@ -43,9 +43,8 @@ def presence_floor() -> float:
         return 0.0
     try:
         value = float(text)
-    except ValueError as err:
-        msg = f"DOORSTEP_MIN_P_HOME: expected a number in [0, 1), got {text!r}"
-        raise ConfigurationError(msg) from err
+    except ValueError:
+        value = float("nan")  # refused below with the same message
     if not 0.0 <= value < 1.0:
         msg = f"DOORSTEP_MIN_P_HOME: expected a number in [0, 1), got {text!r}"
         raise ConfigurationError(msg)

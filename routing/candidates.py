@@ -6,7 +6,8 @@ its code (CONTRACTS.md): the solver itself only ever adds ``not_worth_detour``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,7 @@ def build_candidates(
     policy: SlotPolicy,
     alternative_index: Mapping[tuple[str, str], int] | None = None,
     alternative_presence: Mapping[str, PresenceSource] | None = None,
+    floor_exempt: Collection[str] = (),
 ) -> tuple[list[Candidate], list[Dropped]]:
     """Split located cases into solver candidates and pre-solve drops.
 
@@ -105,6 +107,8 @@ def build_candidates(
         case's disjunction with its own slots (not for appointments, which are agreed for the home address).
     alternative_presence
         P(found) per alternative address kind (``alternative_sources``); required with ``alternative_index``.
+    floor_exempt
+        Case ids the presence floor (``policy.min_p_home``) does not apply to: a supervisor required them.
 
     Returns
     -------
@@ -114,7 +118,9 @@ def build_candidates(
     candidates: list[Candidate] = []
     dropped: list[Dropped] = []
     alt_index = alternative_index or {}
+    unfloored = dataclasses.replace(policy, min_p_home=0.0)
     for case in cases:
+        case_policy = unfloored if case.case_id in floor_exempt else policy
         if case.state == "closed":
             dropped.append(Dropped(case.case_id, "closed", "the case is closed (paid or withdrawn)"))
             continue
@@ -128,9 +134,9 @@ def build_candidates(
             for t in eligible
         }
         if case.appointment is not None:
-            slots, drop = _appointment_slot(case, reach, policy)
+            slots, drop = _appointment_slot(case, reach, case_policy)
         else:
-            slots, drop = _presence_slots(case, reach, presence, day_type, policy)
+            slots, drop = _presence_slots(case, reach, presence, day_type, case_policy)
         if drop is not None:
             dropped.append(drop)
             continue
@@ -146,7 +152,7 @@ def build_candidates(
                 t: _reachable_window(teams[t], case.service_s, travel, team_start_index[t], team_end_index[t], alt_row)
                 for t in eligible
             }
-            alt_slots, _ = _presence_slots(case, alt_reach, alternative_presence[kind], day_type, policy)
+            alt_slots, _ = _presence_slots(case, alt_reach, alternative_presence[kind], day_type, case_policy)
             if alt_slots:
                 address = case.work_address if kind == "work" else case.registered_address
                 others.append(Alternative(alt_row, location, address, kind, alt_slots))

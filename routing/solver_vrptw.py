@@ -46,8 +46,6 @@ METAHEURISTICS = {
 FLEET_MARGIN: int | None = 3
 # Share of the search time given to guided local search before ruin and recreate takes over (measured as above).
 GLS_SHARE = 0.3
-# Ruin-and-recreate rounds in a reproducible (``solution_limit``) run.
-ROUNDS_PER_SOLUTION_LIMIT = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +88,7 @@ def solve_vrptw(
         (BENCHMARKS.md).
     solution_limit
         Stop after this many solutions instead of on time (reproducible runs); ruin and recreate then runs
-        ``ROUNDS_PER_SOLUTION_LIMIT`` rounds per solution allowed.
+        as many rounds.
     fleet_margin
         When set, a first solution is built with the whole fleet, and the search then runs on a model with the
         vehicles that solution used plus this many: every empty vehicle adds moves the search has to try
@@ -108,15 +106,18 @@ def solve_vrptw(
         msg = f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         raise InvalidInputError(msg)
     started = time.perf_counter()
+    scaled = _Scaled.of(instance)
     vehicles = instance.vehicles
     probe: VrptwResult | None = None
     if fleet_margin is not None and vehicles > 1:
-        probe = _search(instance, vehicles, objective, first_solution, None, 1, started, time_limit_s, None, seed)
+        probe = _search(
+            instance, scaled, vehicles, objective, first_solution, None, 1, started, time_limit_s, None, seed
+        )
         # Without a complete first solution the full fleet keeps every option open.
         if not probe.unserved:
             vehicles = min(vehicles, len(probe.routes) + fleet_margin)
     result = _search(
-        instance, vehicles, objective, first_solution, metaheuristic, solution_limit, started, time_limit_s,
+        instance, scaled, vehicles, objective, first_solution, metaheuristic, solution_limit, started, time_limit_s,
         gls_share, seed,
     )  # fmt: skip
     if probe is None:
@@ -124,8 +125,40 @@ def solve_vrptw(
     return dataclasses.replace(result, first_solution_s=probe.first_solution_s)
 
 
+@dataclass(frozen=True, slots=True)
+class _Scaled:
+    """An instance's integer matrices and windows (``SCALE`` units), built once for both models of a solve."""
+
+    cost: list[list[int]]  # rounded to nearest
+    transit: list[list[int]]  # travel rounded up, plus the service at the origin
+    ready: np.ndarray
+    due: np.ndarray
+    horizon: int
+    longest_arc: int
+    nearest: np.ndarray  # per node, all nodes by increasing distance
+
+    @classmethod
+    def of(cls, instance: Instance) -> _Scaled:
+        dist = instance.distances()
+        cost = np.rint(dist * SCALE).astype(np.int64)
+        travel = np.ceil(dist * SCALE - 1e-9).astype(np.int64)
+        service = np.rint(instance.service * SCALE).astype(np.int64)
+        transit = travel + service[:, None]
+        np.fill_diagonal(transit, 0)
+        return cls(
+            cost=cost.tolist(),
+            transit=transit.tolist(),
+            ready=np.ceil(instance.ready * SCALE - 1e-9).astype(np.int64),
+            due=np.floor(instance.due * SCALE + 1e-9).astype(np.int64),
+            horizon=int(np.ceil(instance.due[0] * SCALE)),
+            longest_arc=int(cost.max()),
+            nearest=np.argsort(dist, axis=1, kind="stable"),
+        )
+
+
 def _search(
     instance: Instance,
+    scaled: _Scaled,
     vehicles: int,
     objective: str,
     first_solution: str,
@@ -141,23 +174,14 @@ def _search(
     ``metaheuristic=None`` stops at the first local optimum (plain descent); ``gls_share`` as in ``solve_vrptw``.
     """
     n = len(instance.xy)
-    dist = instance.distances()
-    cost = np.rint(dist * SCALE).astype(np.int64)
-    travel = np.ceil(dist * SCALE - 1e-9).astype(np.int64)
-    service = np.rint(instance.service * SCALE).astype(np.int64)
-    transit = travel + service[:, None]
-    np.fill_diagonal(transit, 0)
-
     manager = pywrapcp.RoutingIndexManager(n, vehicles, 0)
     routing = pywrapcp.RoutingModel(manager)
-    cost_index = routing.RegisterTransitMatrix(cost.tolist())
+    cost_index = routing.RegisterTransitMatrix(scaled.cost)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
-    time_index = routing.RegisterTransitMatrix(transit.tolist())
-    horizon = int(np.ceil(instance.due[0] * SCALE))
-    routing.AddDimension(time_index, horizon, horizon, False, "time")
+    time_index = routing.RegisterTransitMatrix(scaled.transit)
+    routing.AddDimension(time_index, scaled.horizon, scaled.horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
-    ready = np.ceil(instance.ready * SCALE - 1e-9).astype(np.int64)
-    due = np.floor(instance.due * SCALE + 1e-9).astype(np.int64)
+    ready, due = scaled.ready, scaled.due
     for node in range(1, n):
         time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(ready[node]), int(due[node]))
     for v in range(vehicles):
@@ -166,7 +190,7 @@ def _search(
     demand_index = routing.RegisterUnaryTransitVector(instance.demand.astype(int).tolist())
     routing.AddDimensionWithVehicleCapacity(demand_index, 0, [instance.capacity] * vehicles, True, "load")
 
-    longest_route = int(cost.max()) * (n + 1)
+    longest_route = scaled.longest_arc * (n + 1)
     if objective == "hierarchical":
         routing.SetFixedCostOfAllVehicles(longest_route)
     # Far above any complete solution's cost, so a customer is only left out when no insertion is feasible.
@@ -196,10 +220,8 @@ def _search(
     solution = routing.SolveWithParameters(params)
     stats = None
     if solution is not None and share < 1.0:
-        nearest = np.argsort(dist, axis=1, kind="stable")
-        rounds = None if solution_limit is None else solution_limit * ROUNDS_PER_SOLUTION_LIMIT
         solution, stats = ruin_and_recreate(
-            routing, manager, solution, nearest, started + time_limit_s, seed=seed, max_rounds=rounds
+            routing, manager, solution, scaled.nearest, started + time_limit_s, seed=seed, max_rounds=solution_limit
         )
     routes = [] if solution is None else [r for r in vehicle_routes(routing, manager, solution) if r]
     served = {c for route in routes for c in route}

@@ -7,6 +7,7 @@ with the exact times. The solver side lives in ``routing.solver_vrptw``.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -192,8 +193,6 @@ def best_known_path(instance_path: Path) -> Path | None:
 def best_known_distance(instance_path: Path) -> float | None:
     """The published best-known distance of an instance from a ``bks_*.csv`` table in its folder or the one
     above (columns ``instance`` and ``distance`` or ``hier_distance``), for instances without best-known routes."""
-    import csv
-
     name = instance_path.stem.upper()
     for folder in (instance_path.parent, instance_path.parent.parent):
         for table in sorted(folder.glob("bks_*.csv")):
