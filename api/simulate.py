@@ -26,10 +26,10 @@ import dataclasses
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,18 @@ H = 3600
 SHIFTS = ((9, 18, 12, 14, 30), (12, 21, 16, 18, 30), (10, 19, 13, 15, 30), (13, 22, 17, 19, 30), (8, 17, 12, 14, 30))
 
 Progress = Callable[[str, float], None]
+
+
+class Learner(Protocol):
+    """A further presence policy a benchmark can add to a run: it plans on ``view`` and is taught by ``learn``."""
+
+    def view(self, day: int, day_type: int) -> np.ndarray:
+        """P(home) ``(customers, 24)`` on simulated day ``day`` (index from the start) of ``DAY_TYPES[day_type]``."""
+        ...
+
+    def learn(self, day: int, day_type: int, rows: np.ndarray, start_s: np.ndarray, home: np.ndarray) -> None:
+        """The day's visits: customer rows, service start (s after local midnight) and whether they were in."""
+        ...
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -136,9 +148,12 @@ class _Tally:
     bin_n: np.ndarray = field(default_factory=lambda: np.zeros(ECE_BINS))
     bin_pred: np.ndarray = field(default_factory=lambda: np.zeros(ECE_BINS))
     bin_true: np.ndarray = field(default_factory=lambda: np.zeros(ECE_BINS))
+    brier_all_sum: float = 0.0
 
-    def add_pairs(self, pred: np.ndarray, true: np.ndarray) -> None:
-        pred, true = pred.ravel(), true.ravel()
+    def add_pairs(self, pred: np.ndarray, true: np.ndarray, home: np.ndarray) -> None:
+        """Predictions of every (customer, legal hour) of a day against the truth and the day's draws."""
+        pred, true, home = pred.ravel(), true.ravel(), home.ravel()
+        self.brier_all_sum += float(((pred - home) ** 2).sum())
         b = np.minimum((pred * ECE_BINS).astype(np.int64), ECE_BINS - 1)
         self.bin_n += np.bincount(b, minlength=ECE_BINS)
         self.bin_pred += np.bincount(b, weights=pred, minlength=ECE_BINS)
@@ -158,6 +173,7 @@ class _Tally:
             "brier": round(self.brier_sum / self.visits, 4) if self.visits else None,
             "ece": None if ece is None else round(ece, 4),
             "mae_p": round(self.abs_err_sum / self.pairs, 4) if self.pairs else None,
+            "brier_all": round(self.brier_all_sum / self.pairs, 4) if self.pairs else None,
         }
 
     def reliability(self) -> list[dict[str, float]]:
@@ -242,6 +258,23 @@ def make_population(
     return hidden_truth(cases, prior, n_days, truth, rng)
 
 
+def persona_shapes(base: np.ndarray) -> np.ndarray:
+    """P(home) shapes ``(..., personas, day types, 24)`` of each persona for segment profiles ``(..., day types, 24)``
+    (before a person's own offset)."""
+    wd, rd, ph = (DAY_TYPES.index(d) for d in ("workday", "rest_day", "public_holiday"))
+    out = np.repeat(base[..., None, :, :], len(PERSONAS), axis=-3)
+    # Night shift: the workday nine hours later (asleep at home by day, out in the evening).
+    out[..., PERSONAS.index("night_shift"), wd, :] = np.roll(base[..., wd, :], 9, axis=-1)
+    # Early riser: the whole day two hours earlier (home from mid-afternoon, out early).
+    out[..., PERSONAS.index("early_riser"), :, :] = np.roll(base, -2, axis=-1)
+    # Works weekends: rest days look like workdays; two weekdays off in five.
+    weekends = PERSONAS.index("works_weekends")
+    out[..., weekends, rd, :] = base[..., wd, :]
+    out[..., weekends, ph, :] = base[..., wd, :]
+    out[..., weekends, wd, :] = 0.6 * base[..., wd, :] + 0.4 * base[..., rd, :]
+    return out
+
+
 def hidden_truth(
     cases: Sequence[Case], prior: PresencePrior, n_days: int, truth: str, rng: np.random.Generator
 ) -> Population:
@@ -265,19 +298,7 @@ def hidden_truth(
     edges = np.cumsum([PERSONA_SHARES[p] for p in PERSONAS[1:]])
     persona = np.searchsorted(edges, u, side="right") + 1
     persona[u >= edges[-1]] = 0
-    wd, rd, ph = (DAY_TYPES.index(d) for d in ("workday", "rest_day", "public_holiday"))
-    shifted = base.copy()
-    night = persona == PERSONAS.index("night_shift")
-    # Night shift: the workday nine hours later (asleep at home by day, out in the evening).
-    shifted[night, wd] = np.roll(base[night, wd], 9, axis=-1)
-    early = persona == PERSONAS.index("early_riser")
-    # Early riser: the whole day two hours earlier (home from mid-afternoon, out early).
-    shifted[early] = np.roll(base[early], -2, axis=-1)
-    weekends = persona == PERSONAS.index("works_weekends")
-    # Works weekends: rest days look like workdays; two weekdays off in five.
-    shifted[weekends, rd] = base[weekends, wd]
-    shifted[weekends, ph] = base[weekends, wd]
-    shifted[weekends, wd] = 0.6 * base[weekends, wd] + 0.4 * base[weekends, rd]
+    shifted = persona_shapes(base)[np.arange(n), persona]
     true_base = _sigmoid(_logit(shifted) + offset)
     gone = np.flatnonzero(persona == PERSONAS.index("away"))
     # Away: one block of one to three weeks, starting anywhere from a week before the run to its fourth week's
@@ -327,8 +348,16 @@ def _territories(cases: Sequence[Case], depot: Location, n: int) -> np.ndarray:
     return territory
 
 
-def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> SimulationResult:
-    """Run the closed loop for every policy on one population; see the module docstring."""
+def run_simulation(
+    config: SimulationConfig,
+    progress: Progress = _quiet,
+    learners: Mapping[str, Callable[[Population, PresencePrior], Learner]] | None = None,
+) -> SimulationResult:
+    """Run the closed loop for every policy on one population; see the module docstring.
+
+    ``learners`` adds policies after the four of the contract: each factory is given the population (its hidden
+    truth included, for benchmarks that bound what any learner could do) and the segment prior.
+    """
     started = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     progress("road network", 0.0)
@@ -360,13 +389,15 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
     }
     for model in models.values():
         model.ensure([c.customer_id for c in cases], [c.segment for c in cases])
+    extra = {name: make(population, prior) for name, make in (learners or {}).items()}
+    policies = POLICIES + tuple(name for name in extra if name not in POLICIES)
     prior_table = models["prior"].mean()  # (C, 3, 24), fixed
     legal_prior = prior_table[:, :, legal_hours]
     agnostic_counts = [0, 0]  # visits, contacts so far
     agnostic_start = float(legal_prior[:, DAY_TYPES.index("workday")].mean())
-    next_open = {p: np.zeros(n, dtype=np.int64) for p in POLICIES}
+    next_open = {p: np.zeros(n, dtype=np.int64) for p in policies}
     weekly: list[dict[str, Any]] = []
-    tallies = {p: _Tally() for p in POLICIES}
+    tallies = {p: _Tally() for p in policies}
     reliability: dict[str, list[dict[str, float]]] = {}
     solves: list[float] = []
     work_days = [k for k, d in enumerate(dates) if d.weekday() < 6]
@@ -378,8 +409,9 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
         # Common random numbers: at home at hour h iff draw[c, h] < p_true, the same draw for every policy;
         # one stream per day, so a shorter run sees the same first days as a longer one.
         draw = np.random.default_rng([config.seed, 1_000 + k]).random((n, 24))
-        for policy in POLICIES:
-            progress(f"week {k // 7 + 1} {policy}", 0.1 + 0.9 * (step + POLICIES.index(policy) / 4) / len(work_days))
+        for policy in policies:
+            share = policies.index(policy) / len(policies)
+            progress(f"week {k // 7 + 1} {policy}", 0.1 + 0.9 * (step + share) / len(work_days))
             if policy == "agnostic":
                 rate = agnostic_counts[1] / agnostic_counts[0] if agnostic_counts[0] else agnostic_start
                 view = np.full((n, 24), rate)
@@ -387,10 +419,12 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
                 view = truth
             elif policy == "prior":
                 view = prior_table[:, kind, :]
-            else:
+            elif policy == "learning":
                 view = models["learning"].mean(at=noon)[:, kind, :]
+            else:
+                view = extra[policy].view(k, kind)
             tally = tallies[policy]
-            tally.add_pairs(view[:, legal_hours], truth[:, legal_hours])
+            tally.add_pairs(view[:, legal_hours], truth[:, legal_hours], draw[:, legal_hours] < truth[:, legal_hours])
             visits = []
             for t, team in enumerate(teams):
                 visits += _plan_day(
@@ -416,15 +450,17 @@ def run_simulation(config: SimulationConfig, progress: Progress = _quiet) -> Sim
                 model = models["learning"]
                 t_days = (noon.timestamp() - 12 * H) / 86400 + start_s / 86400
                 model.add_evidence(rows, np.full(rows.size, kind), start_s / H, t_days, home)
+            elif policy in extra:
+                extra[policy].learn(k, kind, rows, start_s, home)
         last_of_week = step == len(work_days) - 1 or work_days[step + 1] // 7 != k // 7
         if last_of_week:
-            weekly.append({"week": k // 7 + 1, **{p: tallies[p].as_dict() for p in POLICIES}})
-            reliability = {p: tallies[p].reliability() for p in POLICIES}
-            tallies = {p: _Tally() for p in POLICIES}
+            weekly.append({"week": k // 7 + 1, **{p: tallies[p].as_dict() for p in policies}})
+            reliability = {p: tallies[p].reliability() for p in policies}
+            tallies = {p: _Tally() for p in policies}
 
     personas = {p: int((population.persona == i).sum()) for i, p in enumerate(PERSONAS)}
     report: dict[str, Any] = {
-        "policies": list(POLICIES),
+        "policies": list(policies),
         "customers": n,
         "teams": config.teams,
         "weeks": config.weeks,
@@ -545,6 +581,7 @@ def write_outputs(result: SimulationResult, out_dir: Path) -> dict[str, Path]:
 
 
 COLOURS = {"agnostic": "#9ca3af", "prior": "#2563eb", "learning": "#16a34a", "oracle": "#111827"}
+EXTRA_COLOUR = "#d97706"
 
 
 def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
@@ -563,7 +600,7 @@ def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
     ):
         for policy in report["policies"]:
             ys = [w[policy][metric] for w in report["weekly"]]
-            ax.plot(weeks, [np.nan if y is None else y for y in ys], marker="o", label=policy, color=COLOURS[policy])
+            ax.plot(weeks, [np.nan if y is None else y for y in ys], marker="o", label=policy, color=COLOURS.get(policy, EXTRA_COLOUR))
         ax.set_xlabel("week")
         ax.set_title(label, fontsize=10)
         ax.set_xticks(weeks)
@@ -580,7 +617,7 @@ def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
     for policy in ("agnostic", "prior", "learning"):
         pts = result.reliability.get(policy, [])
         if pts:
-            ax.plot([p["pred"] for p in pts], [p["true"] for p in pts], marker="o", label=policy, color=COLOURS[policy])
+            ax.plot([p["pred"] for p in pts], [p["true"] for p in pts], marker="o", label=policy, color=COLOURS.get(policy, EXTRA_COLOUR))
     ax.set_xlabel("predicted P(home)")
     ax.set_ylabel("true P(home), mean in bin")
     ax.set_title(f"reliability, week {weeks[-1] if weeks else '-'} (all customers × legal hours)", fontsize=9)

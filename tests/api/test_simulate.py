@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from api.service import Region
-from api.simulate import PERSONAS, POLICIES, SimulationConfig, make_population, run_simulation
+from api.simulate import (
+    ABSENT_P,
+    PERSONAS,
+    POLICIES,
+    Population,
+    SimulationConfig,
+    make_population,
+    run_simulation,
+)
 from routing.model import SEGMENTS
 from routing.presence import DAY_TYPES, PresencePrior
 
@@ -45,12 +53,14 @@ def test_report_has_the_contracted_shape(cli_run: dict[str, Any]) -> None:
     assert [w["week"] for w in report["weekly"]] == [1]
     for policy in POLICIES:
         m = report["weekly"][0][policy]
-        assert set(m) == {"visits", "contacts", "hit_rate", "brier", "ece", "mae_p"}
+        assert set(m) == {"visits", "contacts", "hit_rate", "brier", "ece", "mae_p", "brier_all"}
         assert 0 < m["contacts"] <= m["visits"]
         assert m["hit_rate"] == pytest.approx(m["contacts"] / m["visits"], abs=1e-4)
-        assert 0 <= m["brier"] <= 1 and 0 <= m["ece"] <= 1
+        assert 0 <= m["brier"] <= 1 and 0 <= m["ece"] <= 1 and 0 < m["brier_all"] < 1
     # The oracle predicts the truth itself: no calibration error at all.
     assert report["weekly"][0]["oracle"]["ece"] == 0 and report["weekly"][0]["oracle"]["mae_p"] == 0
+    # Over every customer and legal hour (the same events for all), the truth is the best forecast.
+    assert report["weekly"][0]["oracle"]["brier_all"] < report["weekly"][0]["agnostic"]["brier_all"]
     assert "learning" in cli_run["stdout"] and "report.json" in cli_run["stdout"]
 
 
@@ -67,13 +77,33 @@ def test_plots_are_png_files(cli_run: dict[str, Any]) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
 
 
+class TruthSeer:
+    """A further policy for the ``learners`` hook that is shown the hidden truth: it must plan as the oracle."""
+
+    def __init__(self, population: Population, prior: PresencePrior) -> None:
+        self.population = population
+        self.taught = 0
+
+    def view(self, day: int, day_type: int) -> np.ndarray:
+        pop = self.population
+        return np.where(pop.away[:, day, None], ABSENT_P, pop.base[:, day_type, :])
+
+    def learn(self, day: int, day_type: int, rows: np.ndarray, start_s: np.ndarray, home: np.ndarray) -> None:
+        assert rows.shape == start_s.shape == home.shape
+        self.taught += rows.size
+
+
 def test_same_seed_same_report(cli_run: dict[str, Any], osm_dir: Path, cache_dir: Path) -> None:
-    """Running again with the same seed in another process gives the same weekly figures."""
+    """Running again with the same seed in another process gives the same weekly figures; a policy added through
+    the ``learners`` hook leaves the four alone, and one shown the truth plans and scores exactly as the oracle."""
     config = SimulationConfig(
         osm=osm_dir / "aguascalientes.osm.pbf", cache_dir=cache_dir, shortlist_per_team=12, revisit_days=1, **SMALL
     )
-    again = run_simulation(config)
-    assert again.report["weekly"] == cli_run["report"]["weekly"]
+    again = run_simulation(config, learners={"seer": TruthSeer})
+    assert again.report["policies"] == [*POLICIES, "seer"]
+    week = again.report["weekly"][0]
+    assert {k: week[k] for k in ("week", *POLICIES)} == cli_run["report"]["weekly"][0]
+    assert week["seer"] == week["oracle"]
 
 
 @pytest.fixture(scope="module")

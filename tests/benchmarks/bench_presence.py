@@ -12,6 +12,9 @@ Runs (each 500 customers, 5 teams, 4 weeks, seed 1, unless said):
 - ``copenhagen-1week``: one week with the same seed, in another process: its week must equal week 1 of
   ``copenhagen`` figure for figure (determinism).
 
+``--ideal`` adds a fifth policy, ``ideal``: a Bayes learner that knows how the hidden truth is made
+(``presence_ideal.py``), an upper bound on what any presence model could reach here.
+
 ``--only NAME`` runs one of them (to spread runs over processes); ``--summary`` reads the reports already
 written and prints the target table. Each run writes ``OUT/NAME/report.json`` and its two PNGs.
 """
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.simulate import SimulationConfig, run_simulation, write_outputs  # noqa: E402
 from data import helsinki_extract  # noqa: E402
+from tests.benchmarks.presence_ideal import IdealLearner  # noqa: E402
 
 RUNS: dict[str, dict[str, Any]] = {
     "copenhagen": {"osm": SHARED / "copenhagen_kbh.osm.pbf"},
@@ -41,12 +45,12 @@ RUNS: dict[str, dict[str, Any]] = {
 }
 
 
-def run(name: str, out: Path) -> dict[str, Any]:
+def run(name: str, out: Path, ideal: bool = False) -> dict[str, Any]:
     spec = dict(RUNS[name])
     osm = spec.pop("osm") or helsinki_extract()
     config = SimulationConfig(osm=osm, customers=500, teams=5, seed=1, **{"weeks": 4, **spec})
     started = time.perf_counter()
-    result = run_simulation(config)
+    result = run_simulation(config, learners={"ideal": IdealLearner} if ideal else None)
     result.report["wall_s"] = round(time.perf_counter() - started, 1)
     result.report["load_average"] = [round(x, 2) for x in os.getloadavg()]
     write_outputs(result, out / name)
@@ -55,14 +59,14 @@ def run(name: str, out: Path) -> dict[str, Any]:
 
 def table(name: str, report: dict[str, Any]) -> str:
     lines = [f"## {name} ({report['extract']}, truth {report['truth']}, load {report.get('load_average')})"]
-    lines.append("| week | policy | visits | contacts | hit rate | Brier | ECE | MAE p |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("| week | policy | visits | contacts | hit rate | Brier | Brier, all hours | ECE | MAE p |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for w in report["weekly"]:
         for p in report["policies"]:
             m = w[p]
             lines.append(
                 f"| {w['week']} | {p} | {m['visits']} | {m['contacts']} | {m['hit_rate']:.3f} | {m['brier']:.3f} "
-                f"| {m['ece']:.3f} | {m['mae_p']:.3f} |"
+                f"| {m.get('brier_all', float('nan')):.3f} | {m['ece']:.3f} | {m['mae_p']:.3f} |"
             )
     return "\n".join(lines)
 
@@ -95,10 +99,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "benchmarks" / "results" / "presence")
     parser.add_argument("--only", choices=sorted(RUNS))
     parser.add_argument("--summary", action="store_true", help="only print the table of reports already written")
+    parser.add_argument("--ideal", action="store_true", help="add the Bayes learner that knows the truth's making")
     args = parser.parse_args()
     if not args.summary:
         for name in [args.only] if args.only else list(RUNS):
-            report = run(name, args.out)
+            report = run(name, args.out, ideal=args.ideal)
             print(table(name, report), flush=True)
     if args.summary or not args.only:
         summary(args.out)
