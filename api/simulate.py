@@ -581,7 +581,15 @@ def write_outputs(result: SimulationResult, out_dir: Path) -> dict[str, Path]:
 
 
 COLOURS = {"agnostic": "#9ca3af", "prior": "#2563eb", "learning": "#16a34a", "oracle": "#111827"}
-EXTRA_COLOUR = "#d97706"
+EXTRA_COLOURS = ("#d97706", "#9333ea", "#dc2626", "#0891b2")
+
+
+def _colour(policy: str, policies: Sequence[str]) -> str:
+    """The contract's policies keep their colours; policies a benchmark adds take the next free ones in turn."""
+    if policy in COLOURS:
+        return COLOURS[policy]
+    extra = [p for p in policies if p not in COLOURS]
+    return EXTRA_COLOURS[extra.index(policy) % len(EXTRA_COLOURS)]
 
 
 def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
@@ -600,7 +608,8 @@ def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
     ):
         for policy in report["policies"]:
             ys = [w[policy][metric] for w in report["weekly"]]
-            ax.plot(weeks, [np.nan if y is None else y for y in ys], marker="o", label=policy, color=COLOURS.get(policy, EXTRA_COLOUR))
+            colour = _colour(policy, report["policies"])
+            ax.plot(weeks, [np.nan if y is None else y for y in ys], marker="o", label=policy, color=colour)
         ax.set_xlabel("week")
         ax.set_title(label, fontsize=10)
         ax.set_xticks(weeks)
@@ -617,7 +626,7 @@ def plot(result: SimulationResult, out_dir: Path) -> tuple[Path, Path]:
     for policy in ("agnostic", "prior", "learning"):
         pts = result.reliability.get(policy, [])
         if pts:
-            ax.plot([p["pred"] for p in pts], [p["true"] for p in pts], marker="o", label=policy, color=COLOURS.get(policy, EXTRA_COLOUR))
+            ax.plot([p["pred"] for p in pts], [p["true"] for p in pts], marker="o", label=policy, color=COLOURS[policy])
     ax.set_xlabel("predicted P(home)")
     ax.set_ylabel("true P(home), mean in bin")
     ax.set_title(f"reliability, week {weeks[-1] if weeks else '-'} (all customers × legal hours)", fontsize=9)

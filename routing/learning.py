@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,7 +47,9 @@ HOME_RESULTS = frozenset({"met", "refused", "promise_to_pay", "appointment_made"
 ABSENT_RESULTS = frozenset({"not_home"})
 ADDRESS_RESULTS = frozenset({"wrong_address", "moved"})
 _HOUR_CENTRES = np.arange(24, dtype=np.float64) + 0.5
-_STORE_VERSION = 1
+_STORE_VERSION = 2
+# Routines are the segments' profiles on these day kinds (a public holiday reads the rest-day profile).
+_ROUTINE_KINDS = ("workday", "rest_day")
 
 
 class PresenceSource(Protocol):
@@ -94,9 +96,12 @@ class LearningSettings:
         (a run of ``not_home`` at hours when the customer is usually in makes it likely; any meeting ends it)
         and it fades back to ``away_share`` with ``away_half_life_days``. The hourly Betas then count an
         absence only as far as it is not explained by being away. ``None`` turns the state off.
+    routine_share
+        Prior chance that a customer's day of a given day type follows another routine than their segment's (see
+        the module docstring); ``None`` keeps every customer on their segment's profile.
     """
 
-    strength: float = 3.0
+    strength: float = 10.0
     bandwidth_h: float = 1.0
     reach_h: float = 3.0
     half_life_days: float = 21.0
@@ -109,6 +114,7 @@ class LearningSettings:
     away_share: float | None = 0.05
     away_half_life_days: float = 7.0
     away_p_home: float = 0.02
+    routine_share: float | None = 0.2
 
     def __post_init__(self) -> None:
         if not (self.strength > 0 and self.bandwidth_h > 0 and self.reach_h >= 0 and self.half_life_days > 0):
@@ -123,6 +129,9 @@ class LearningSettings:
             raise InvalidInputError(msg)
         if self.away_half_life_days <= 0:
             msg = f"away_half_life_days must be positive, got {self.away_half_life_days}"
+            raise InvalidInputError(msg)
+        if self.routine_share is not None and not 0 < self.routine_share < 1:
+            msg = f"routine_share must lie in (0, 1) or be None, got {self.routine_share}"
             raise InvalidInputError(msg)
         if self.pool_strength is not None and self.pool_strength <= 0:
             msg = f"pool_strength must be positive or None, got {self.pool_strength}"
@@ -166,6 +175,8 @@ class _Arrays:
     visits: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # P(away for a while) as of ``as_of``.
     gone: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Log-likelihood of each routine (customers, day types, routines), decayed like the evidence.
+    routine: np.ndarray = field(default_factory=lambda: np.zeros((0, len(DAY_TYPES), 0)))
 
 
 class PresenceModel:
@@ -190,7 +201,11 @@ class PresenceModel:
         self.settings = settings or LearningSettings()
         # (segment, day type, hour) prior means; public holidays read the rest-day row.
         self._prior_mean = np.array([[prior.profile(s, d) for d in DAY_TYPES] for s in SEGMENTS], dtype=np.float64)
-        self._a = _Arrays()
+        self._n_routines = len(SEGMENTS) * len(_ROUTINE_KINDS)
+        self._a = _Arrays(routine=np.zeros((0, len(DAY_TYPES), self._n_routines)))
+        # Bumped whenever evidence or segments change: pooled means and routines are recomputed only then.
+        self._version = 0
+        self._cache: dict[str, tuple[int, Any]] = {}
         self._index: dict[str, int] = {}
         self.address_flags: dict[str, tuple[str, str]] = {}
         # Keys (outcome client ids) already learnt: replaying a history never counts a visit twice.
@@ -230,8 +245,10 @@ class PresenceModel:
             a.as_of = np.concatenate([a.as_of, np.full(n, -np.inf)])
             a.visits = np.concatenate([a.visits, np.zeros(n, dtype=np.int64)])
             a.gone = np.concatenate([a.gone, np.full(n, self.settings.away_share or 0.0)])
+            a.routine = np.concatenate([a.routine, np.zeros((n, len(DAY_TYPES), self._n_routines))])
         rows = np.array([self._index[c] for c in customer_ids], dtype=np.int64)
         self._a.segment[rows] = [seg_index[s] for s in segments]
+        self._version += 1
         return rows
 
     # ------------------------------------------------------------------------------------------ learning
@@ -314,8 +331,10 @@ class PresenceModel:
         newest = np.maximum(a.as_of[rows], t_days)
         age = newest - a.as_of[rows]
         factor = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.half_life_days), 1.0)
+        self._version += 1
         a.home[rows] *= factor[:, None, None]
         a.away[rows] *= factor[:, None, None]
+        a.routine[rows] *= factor[:, None, None]
         decay = 0.5 ** ((newest - t_days) / st.half_life_days)
         weight = share[day_type][:, :, None] * st.kernel(local_hour)[:, None, :] * decay[:, None, None]
         absent_weight = np.ones(rows.size)
@@ -325,7 +344,7 @@ class PresenceModel:
             pi = pi0 + (a.gone[rows] - pi0) * relax
             a.as_of[rows] = newest
             hour = np.clip(local_hour.astype(np.int64), 0, 23)
-            p = self._normal_mean(rows)[np.arange(rows.size), day_type, hour]
+            p = self._normal_mean_at(rows, day_type, hour)
             like_away = np.where(home, eps, 1.0 - eps)
             like_normal = np.where(home, p, 1.0 - p)
             post = pi * like_away / np.maximum(pi * like_away + (1.0 - pi) * like_normal, 1e-12)
@@ -333,24 +352,129 @@ class PresenceModel:
             # An absence counts against this hour only as far as being away does not explain it.
             absent_weight = 1.0 - post
         a.as_of[rows] = newest
+        if st.routine_share is not None:
+            self._reweigh_routines(rows, day_type, local_hour, home, absent_weight, share)
         a.home[rows[home]] += weight[home]
         a.away[rows[~home]] += weight[~home] * absent_weight[~home, None, None]
         a.visits[rows] += 1
+        self._version += 1
+
+    def _reweigh_routines(
+        self,
+        rows: np.ndarray,
+        day_type: np.ndarray,
+        local_hour: np.ndarray,
+        home: np.ndarray,
+        absent_weight: np.ndarray,
+        share: np.ndarray,
+    ) -> None:
+        """Bayes' rule over the routines: each is credited with how well it predicted this visit.
+
+        The prediction is routine ``k``'s posterior mean at the visit's hour given the customer's evidence so far,
+        so the weights follow the sequential marginal likelihood; a visit informs other day types by
+        ``day_type_share`` (a tempered likelihood), and an absence explained by being away counts less.
+        """
+        a, s = self._a, self.settings.strength
+        curves, _ = self.routines()
+        hour = np.clip(local_hour.astype(np.int64), 0, 23)
+        h_ev = a.home[rows, day_type, hour][:, None]
+        a_ev = a.away[rows, day_type, hour][:, None]
+        pred = (s * curves[a.segment[rows], day_type, :, hour] + h_ev) / (s + h_ev + a_ev)  # (n, routines)
+        pred = np.clip(pred, 1e-4, 1.0 - 1e-4)
+        loglik = np.where(home[:, None], np.log(pred), absent_weight[:, None] * np.log1p(-pred))
+        a.routine[rows] += share[day_type][:, :, None] * loglik[:, None, :]
 
     # ------------------------------------------------------------------------------------------ estimates
 
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per state of the evidence (results are shared: callers must not write to them)."""
+        hit = self._cache.get(name)
+        if hit is None or hit[0] != self._version:
+            hit = (self._version, compute())
+            self._cache[name] = hit
+        return hit[1]
+
     def segment_means(self) -> np.ndarray:
         """The segment prior ``(segment, day type, hour)``, learnt from all customers when pooling is on."""
+        means: np.ndarray = self._cached("segment_means", self._pooled_means).copy()
+        return means
+
+    def _pooled_means(self) -> np.ndarray:
         st, a = self.settings, self._a
         if st.pool_strength is None or not len(a.ids):
             return self._prior_mean.copy()
-        n_seg = len(SEGMENTS)
-        home = np.zeros((n_seg, len(DAY_TYPES), 24))
-        away = np.zeros_like(home)
-        np.add.at(home, a.segment, a.home)
-        np.add.at(away, a.segment, a.away)
+        # Evidence summed per segment, a mask each (np.add.at is slow on many rows).
+        home, away = np.zeros_like(self._prior_mean), np.zeros_like(self._prior_mean)
+        for j in np.unique(a.segment):
+            members = a.segment == j
+            home[j], away[j] = a.home[members].sum(axis=0), a.away[members].sum(axis=0)
         s0 = st.pool_strength
         return (s0 * self._prior_mean + home) / (s0 + home + away)
+
+    def routines(self) -> tuple[np.ndarray, np.ndarray]:
+        """The routine library as each segment sees it, and the prior weights of its routines (shared arrays:
+        read only).
+
+        Returns
+        -------
+        curves
+            ``(segments, day types, routines, hours)``: P(home) under routine ``k`` for a customer of segment ``j``
+            on day type ``d``. Routine ``k`` is segment ``k // 2``'s profile on ``_ROUTINE_KINDS[k % 2]``, except
+            a customer's own routine, which is their segment's *typical member*: the profile that, mixed with the
+            others at the prior weights, gives back the segment profile (clipped to [0.005, 0.995], so a segment
+            almost always in cannot give it back exactly; ``_prior_means`` anchors on the profile for that).
+        log_prior
+            ``(segments, day types, routines)`` log prior weights: ``1 − routine_share`` on the own routine.
+        """
+        result: tuple[np.ndarray, np.ndarray] = self._cached("routines", self._routine_library)
+        return result
+
+    def _routine_library(self) -> tuple[np.ndarray, np.ndarray]:
+        share = self.settings.routine_share
+        seg = self.segment_means()
+        n_seg, n_k = len(SEGMENTS), self._n_routines
+        kinds = [DAY_TYPES.index(k) for k in _ROUTINE_KINDS]
+        library = seg[:, kinds, :].reshape(n_k, 24)
+        curves = np.broadcast_to(library, (n_seg, len(DAY_TYPES), n_k, 24)).copy()
+        if share is None:
+            return curves, np.zeros((n_seg, len(DAY_TYPES), n_k))
+        own = self._own_routine()
+        j, d = np.indices(own.shape)
+        alt_mean = (library.sum(axis=0)[None, None, :] - library[own]) / (n_k - 1)
+        curves[j, d, own] = np.clip((seg - share * alt_mean) / (1.0 - share), 0.005, 0.995)
+        log_prior = np.full((n_seg, len(DAY_TYPES), n_k), np.log(share / (n_k - 1)))
+        log_prior[j, d, own] = np.log(1.0 - share)
+        return curves, log_prior
+
+    def _own_routine(self) -> np.ndarray:
+        """``(segments, day types)``: the routine index of a segment's own profile on each day type."""
+        kind = [0 if d == _ROUTINE_KINDS[0] else 1 for d in DAY_TYPES]
+        return np.arange(len(SEGMENTS))[:, None] * len(_ROUTINE_KINDS) + np.array(kind)[None, :]
+
+    def routine_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Posterior weights of the routines, ``(len(rows), day types, routines)``."""
+        _, log_prior = self.routines()
+        logw = log_prior[self._a.segment[rows]] + self._a.routine[rows]
+        w = np.exp(logw - logw.max(axis=-1, keepdims=True))
+        return w / w.sum(axis=-1, keepdims=True)
+
+    def _prior_means(self, rows: np.ndarray) -> np.ndarray:
+        """Each customer's prior mean ``(len(rows), day types, hours)``.
+
+        With routines: the segment profile moved by how far the customer's routine weights have moved from their
+        prior weights (Σ_k (w_k − w⁰_k) · curve_k), so a customer without evidence keeps the profile exactly.
+        """
+        seg = self._a.segment[rows]
+        means = self.segment_means()[seg]
+        if self.settings.routine_share is None:
+            return means
+        curves, log_prior = self.routines()
+        moved = self.routine_weights(rows) - np.exp(log_prior[seg])
+        # One segment at a time: never a (customers, day types, routines, hours) array.
+        for j in np.unique(seg):
+            pick = seg == j
+            means[pick] += np.einsum("ndk,dkh->ndh", moved[pick], curves[j])
+        return np.asarray(np.clip(means, 0.001, 0.999))
 
     def posterior(self, rows: np.ndarray | None = None, at: dt.datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Beta parameters ``(alpha, beta)``, each ``(customers, day types, hours)``.
@@ -369,13 +493,23 @@ class PresenceModel:
             age = at.timestamp() / DAY_SECONDS - a.as_of[rows]
             factor = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.half_life_days), 1.0)
             home, away = home * factor[:, None, None], away * factor[:, None, None]
-        m = self.segment_means()[a.segment[rows]]
+        m = self._prior_means(rows)
         s = st.strength
         return s * m + home, s * (1.0 - m) + away
 
-    def _normal_mean(self, rows: np.ndarray) -> np.ndarray:
-        alpha, beta = self.posterior(rows)
-        return alpha / (alpha + beta)
+    def _normal_mean_at(self, rows: np.ndarray, day_type: np.ndarray, hour: np.ndarray) -> np.ndarray:
+        """P(home) when not away, at one (day type, hour) per row: the posterior mean without the whole day's
+        arrays (the learning loop asks for nothing else)."""
+        a, s = self._a, self.settings.strength
+        seg = a.segment[rows]
+        m = self.segment_means()[seg, day_type, hour]
+        if self.settings.routine_share is not None:
+            curves, log_prior = self.routines()
+            n = np.arange(rows.size)
+            moved = self.routine_weights(rows)[n, day_type] - np.exp(log_prior[seg, day_type])
+            m = np.clip(m + (moved * curves[seg, day_type, :, hour]).sum(axis=-1), 0.001, 0.999)
+        h_ev, a_ev = a.home[rows, day_type, hour], a.away[rows, day_type, hour]
+        return np.asarray((s * m + h_ev) / (s + h_ev + a_ev))
 
     def away_probability(self, rows: np.ndarray | None = None, at: dt.datetime | None = None) -> np.ndarray:
         """P(the customer is away for a while), ``(customers,)``; zeros when the away state is off."""
@@ -443,6 +577,7 @@ class PresenceModel:
             gone = float(self.away_probability(np.array([self._index[customer_id]]), at)[0])
         else:
             gone = self.settings.away_share or 0.0
+        routine = self._likeliest_routines(customer_id, segment)
         return {
             "customer_id": customer_id,
             "segment": segment,
@@ -454,10 +589,29 @@ class PresenceModel:
                     "p_home": [round(float(x), 4) for x in p[i]],
                     "evidence_home": [round(float(x), 3) for x in home[i]],
                     "evidence_away": [round(float(x), 3) for x in away[i]],
+                    "routine": routine[i],
                 }
                 for i, d in enumerate(DAY_TYPES)
             },
         }
+
+    def _likeliest_routines(self, customer_id: str, segment: str) -> list[dict[str, Any] | None]:
+        """Per day type, the routine the customer most likely keeps: whose profile, of which day kind, how sure."""
+        if self.settings.routine_share is None:
+            return [None] * len(DAY_TYPES)
+        if customer_id in self._index:
+            weights = self.routine_weights(np.array([self._index[customer_id]]))[0]
+        else:
+            weights = np.exp(self.routines()[1][SEGMENTS.index(segment)])
+        best = weights.argmax(axis=-1)
+        return [
+            {
+                "segment": SEGMENTS[int(k) // len(_ROUTINE_KINDS)],
+                "day_kind": _ROUTINE_KINDS[int(k) % len(_ROUTINE_KINDS)],
+                "weight": round(float(weights[i, k]), 3),
+            }
+            for i, k in enumerate(best)
+        ]
 
     # ------------------------------------------------------------------------------------------ store
 
@@ -486,6 +640,7 @@ class PresenceModel:
                     as_of=a.as_of,
                     visits=a.visits,
                     gone=a.gone,
+                    routine=a.routine,
                     meta=np.array(json.dumps(meta)),
                 )
             os.replace(tmp, path)
@@ -498,7 +653,7 @@ class PresenceModel:
         """Read a model written by ``save``; ``settings`` overrides the stored ones."""
         with np.load(Path(path), allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("version") != _STORE_VERSION or meta.get("day_types") != list(DAY_TYPES):
+            if meta.get("version") not in (1, _STORE_VERSION) or meta.get("day_types") != list(DAY_TYPES):
                 msg = f"{path}: presence store version {meta.get('version')} is not readable by this version"
                 raise InvalidInputError(msg)
             if meta.get("segments") != list(SEGMENTS):
@@ -513,6 +668,9 @@ class PresenceModel:
             a.home, a.away = z["home"].astype(np.float64), z["away"].astype(np.float64)
             a.as_of, a.visits = z["as_of"].astype(np.float64), z["visits"].astype(np.int64)
             a.gone = z["gone"].astype(np.float64)
+            # Version 1 stores had no routines: every customer starts from the routine prior.
+            shape = (len(a.ids), len(DAY_TYPES), model._n_routines)
+            a.routine = z["routine"].astype(np.float64) if "routine" in z.files else np.zeros(shape)
         model._index = {c: k for k, c in enumerate(a.ids)}
         model.address_flags = {k: (v[0], v[1]) for k, v in meta["address_flags"].items()}
         model.learnt_keys = set(meta.get("learnt_keys", []))

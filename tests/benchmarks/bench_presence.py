@@ -50,7 +50,8 @@ def run(name: str, out: Path, ideal: bool = False) -> dict[str, Any]:
     osm = spec.pop("osm") or helsinki_extract()
     config = SimulationConfig(osm=osm, customers=500, teams=5, seed=1, **{"weeks": 4, **spec})
     started = time.perf_counter()
-    result = run_simulation(config, learners={"ideal": IdealLearner} if ideal else None)
+    learners = {"ideal": IdealLearner, "ideal_told_away": IdealLearner.told_away_days} if ideal else None
+    result = run_simulation(config, learners=learners)
     result.report["wall_s"] = round(time.perf_counter() - started, 1)
     result.report["load_average"] = [round(x, 2) for x in os.getloadavg()]
     write_outputs(result, out / name)
