@@ -131,21 +131,28 @@ def add_depots(
 def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
     t = partial(translate, lang)
     visits = _ordered(route)
+
+    def value(cls: str, text: object) -> str:
+        # Each figure in a span of its own class: a re-plan on the phone rewrites them in place (map.js).
+        return f'<span class="{cls}">{esc(str(text))}</span>'
+
     start, end = format_clock(route.start_time), format_clock(route.end_time)
-    day = f"{t('depot_start')} {start} → {t('depot_end')} {end}"
     meta = [
-        f"{t('visits')}: {len(visits)}",
-        day,
-        f"{t('expected_contacts')}: {route.expected_contacts:.1f}",
-        f"{route.distance_m / 1000:.1f} km",
+        f"{esc(t('visits'))}: {value('ds-v-visits', len(visits))}",
+        f"{esc(t('depot_start'))} {value('ds-v-start', start)} → {esc(t('depot_end'))} {value('ds-v-end', end)}",
+        f"{esc(t('expected_contacts'))}: {value('ds-v-contacts', f'{route.expected_contacts:.1f}')}",
+        f"{value('ds-v-km', f'{route.distance_m / 1000:.1f}')} km",
     ]
     if route.break_start is not None:
         duration = route.team.lunch.duration_s if route.team.lunch is not None else 0
-        brk = f"{t('break')}: {format_clock(route.break_start)}"
+        brk = f"{esc(t('break'))}: {value('ds-v-break', format_clock(route.break_start))}"
         if duration:
-            brk += f" ({t('minutes', n=round(duration / 60))})"
+            brk += f" ({esc(t('minutes', n=round(duration / 60)))})"
         if route.break_after_seq is not None:
-            brk += f", {t('break_after', seq=route.break_after_seq)}"
+            # The stop number inside the translated phrase gets its own span too.
+            marker = "\x00"
+            phrase = esc(t("break_after", seq=marker))
+            brk += ", " + phrase.replace(marker, value("ds-v-break-after", route.break_after_seq))
         meta.append(brk)
     if visits:
         items = "".join(
@@ -157,7 +164,7 @@ def _header_panel(plan: Plan, route: TeamDay, lang: str, title: str) -> str:
         stops = f'<details><summary>{esc(t("stops"))}</summary><ol class="ds-stop-list">{items}</ol></details>'
     else:
         stops = f"<p>{esc(t('no_visits'))}</p>"
-    meta_html = "<br>".join(esc(x) for x in meta)
+    meta_html = "<br>".join(meta)
     timeline = (
         f'<details class="ds-day" open><summary>{esc(t("timeline"))}</summary>{timeline_html(route, lang)}</details>'
     )

@@ -136,6 +136,17 @@ def test_replan_redraws_the_day_and_raises_the_revision(
     start = phone.execute_script("var p = Doorstep.day.route.getLatLngs()[0]; return [p.lat, p.lng]")
     assert start == pytest.approx(FIX, abs=1e-6)  # the road path of the rest starts at the fix sent
     assert "revision 2" in status.text
+    # The header's figures follow the new day (its timeline is hidden until a reload rather than wrong).
+    header = phone.execute_script(
+        "var out = {}; document.querySelectorAll('[class^=ds-v-]').forEach(function (e) {"
+        " out[e.className] = e.textContent; }); return out"
+    )
+    assert header["ds-v-visits"] == str(len(after["stops"]))
+    assert header["ds-v-end"] == after["end"]["time"][11:16]
+    assert header["ds-v-contacts"] == f"{after['expected_contacts']:.1f}"
+    assert header["ds-v-km"] == f"{after['distance_m'] / 1000:.1f}"
+    if after.get("break"):
+        assert header["ds-v-break"] == after["break"]["start"][11:16]
     # Reloaded, the server's re-rendered page shows the same day: the visit done, then the re-planned rest.
     open_page(phone, api, links["T1"])
     assert shown_order(phone, "#ds-outcomes li[data-case]") == order

@@ -109,6 +109,29 @@ def test_team_map_popup_has_times_probability_and_address(plan: Plan) -> None:
     assert "19:00-21:00 (appointment)" in third
 
 
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_team_map_header_figures_sit_in_spans_a_replan_can_rewrite(plan: Plan, lang: str) -> None:
+    """Each figure of the header (visits, day start and end, expected contacts, km, break and the stop it follows)
+    is the whole text of a span with its own class, in both languages, so map.js can rewrite it after a re-plan."""
+    route = plan.routes[0]
+    page = render_team_map(plan, route, lang=lang)
+    spans = dict(re.findall(r'<span class="(ds-v-[a-z-]+)">([^<]*)</span>', page))
+    assert spans == {
+        "ds-v-visits": "3",
+        "ds-v-start": "17:38",
+        "ds-v-end": "20:15",
+        "ds-v-contacts": f"{route.expected_contacts:.1f}",
+        "ds-v-km": "9.8",
+        "ds-v-break": "19:05",
+        "ds-v-break-after": "2",
+    }
+    assert "\x00" not in page
+    header = re.search(r'<div class="ds-meta">(.*?)</div>', page)
+    assert header is not None
+    text = "".join(parse(header.group(1)).text)
+    assert ("Visits: 3" in text and "after stop 2" in text) if lang == "en" else "第 2 站之后" in text
+
+
 def test_team_map_masks_customer_ids(plan: Plan, customer_ids: tuple[str, ...]) -> None:
     """Officer pages show customer ids only masked, never in full, and no phone links."""
     for route in plan.routes:

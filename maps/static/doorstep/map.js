@@ -222,6 +222,26 @@
         }
       });
     }
+    // The header's figures: visits, the day's end, expected contacts, distance and the break.
+    setText(document, ".ds-v-visits", entry.stops.length);
+    if (entry.start && entry.start.time) {
+      setText(document, ".ds-v-start", Doorstep.clock(entry.start.time));
+    }
+    if (entry.end && entry.end.time) {
+      setText(document, ".ds-v-end", Doorstep.clock(entry.end.time));
+    }
+    if (typeof entry.expected_contacts === "number") {
+      setText(document, ".ds-v-contacts", entry.expected_contacts.toFixed(1));
+    }
+    if (typeof entry.distance_m === "number") {
+      setText(document, ".ds-v-km", (entry.distance_m / 1000).toFixed(1));
+    }
+    if (entry["break"]) {
+      setText(document, ".ds-v-break", Doorstep.clock(entry["break"].start));
+      if (entry["break"].after_seq !== null && entry["break"].after_seq !== undefined) {
+        setText(document, ".ds-v-break-after", entry["break"].after_seq);
+      }
+    }
     // The timeline drawn on the server shows the day as first planned: hidden rather than wrong (a reload
     // brings the re-planned one).
     Array.prototype.forEach.call(document.querySelectorAll(".ds-day"), function (el) {
