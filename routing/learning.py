@@ -451,15 +451,19 @@ class PresenceModel:
         kind = [0 if d == _ROUTINE_KINDS[0] else 1 for d in DAY_TYPES]
         return np.arange(len(SEGMENTS))[:, None] * len(_ROUTINE_KINDS) + np.array(kind)[None, :]
 
-    def routine_weights(self, rows: np.ndarray) -> np.ndarray:
-        """Posterior weights of the routines, ``(len(rows), day types, routines)``."""
+    def routine_weights(self, rows: np.ndarray, decay: np.ndarray | None = None) -> np.ndarray:
+        """Posterior weights of the routines, ``(len(rows), day types, routines)``; ``decay`` ``(len(rows),)``
+        scales each customer's evidence (its fading since their newest visit)."""
         _, log_prior = self.routines()
-        logw = log_prior[self._a.segment[rows]] + self._a.routine[rows]
+        loglik = self._a.routine[rows]
+        if decay is not None:
+            loglik = loglik * decay[:, None, None]
+        logw = log_prior[self._a.segment[rows]] + loglik
         w = np.exp(logw - logw.max(axis=-1, keepdims=True))
         return w / w.sum(axis=-1, keepdims=True)
 
-    def _prior_means(self, rows: np.ndarray) -> np.ndarray:
-        """Each customer's prior mean ``(len(rows), day types, hours)``.
+    def _prior_means(self, rows: np.ndarray, decay: np.ndarray | None = None) -> np.ndarray:
+        """Each customer's prior mean ``(len(rows), day types, hours)``; ``decay`` as in ``routine_weights``.
 
         With routines: the segment profile moved by how far the customer's routine weights have moved from their
         prior weights (Σ_k (w_k − w⁰_k) · curve_k), so a customer without evidence keeps the profile exactly.
@@ -469,7 +473,7 @@ class PresenceModel:
         if self.settings.routine_share is None:
             return means
         curves, log_prior = self.routines()
-        moved = self.routine_weights(rows) - np.exp(log_prior[seg])
+        moved = self.routine_weights(rows, decay) - np.exp(log_prior[seg])
         # One segment at a time: never a (customers, day types, routines, hours) array.
         for j in np.unique(seg):
             pick = seg == j
@@ -489,11 +493,12 @@ class PresenceModel:
         a, st = self._a, self.settings
         rows = np.arange(len(a.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
         home, away = a.home[rows], a.away[rows]
+        factor = None
         if at is not None:
             age = at.timestamp() / DAY_SECONDS - a.as_of[rows]
             factor = np.where(np.isfinite(age), 0.5 ** (np.maximum(age, 0.0) / st.half_life_days), 1.0)
             home, away = home * factor[:, None, None], away * factor[:, None, None]
-        m = self._prior_means(rows)
+        m = self._prior_means(rows, factor)
         s = st.strength
         return s * m + home, s * (1.0 - m) + away
 

@@ -356,3 +356,14 @@ def test_version_1_store_loads_with_routine_priors(prior: PresencePrior, tmp_pat
     home = again.summary("P1", "employed")["day_types"]["workday"]["evidence_home"]
     assert home == model.summary("P1", "employed")["day_types"]["workday"]["evidence_home"]
     np.testing.assert_allclose(again.routine_weights(np.arange(2)).max(axis=-1), 1 - again.settings.routine_share)
+
+
+def test_a_learnt_routine_fades_like_the_evidence(prior: PresencePrior) -> None:
+    """Read long after the visits, a learnt routine has faded back towards the segment's, as hourly evidence does."""
+    model = PresenceModel(prior, LearningSettings(pool_strength=None, away_share=None))
+    model.update(night_worker_visits())
+    employed = prior.p_home("employed", "workday", 15)
+    soon = model.profiles(["N1"], ["employed"], at=at(12, day=14))[0, 0, 15]
+    late = model.profiles(["N1"], ["employed"], at=at(12, day=14 + 365))[0, 0, 15]
+    assert abs(soon - employed) > 0.2
+    assert abs(late - employed) < 0.01
