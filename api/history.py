@@ -15,7 +15,7 @@ from api.errors import ConfigurationError, InputFileError, RowProblem
 from api.files import _Row, read_records
 from routing.errors import InvalidInputError
 from routing.learning import LearningSettings, Observation, PresenceModel
-from routing.model import OUTCOME_RESULTS, Case, Outcome
+from routing.model import ADDRESS_KINDS, OUTCOME_RESULTS, Case, Outcome
 from routing.presence import PresencePrior, day_type
 
 __all__ = ["learn_from_history", "learn_presence", "observations", "read_outcomes"]
@@ -25,7 +25,8 @@ def read_outcomes(path: Path) -> list[Outcome]:
     """Outcomes from a CSV or JSON file with the columns of CONTRACTS.md (every bad row reported at once).
 
     Required: ``client_id``, ``case_id``, ``visited_at`` (ISO 8601 with offset) and ``result``; ``team_id`` and
-    ``officer_id`` may be empty in a bulk history export.
+    ``officer_id`` may be empty in a bulk history export; ``address_kind`` (``home``, ``work`` or ``registered``)
+    says where the visit was, home when empty.
     """
     problems: list[RowProblem] = []
     outcomes: list[Outcome] = []
@@ -57,6 +58,10 @@ def read_outcomes(path: Path) -> list[Outcome]:
         if client_id is None or case_id is None or result is None or visited_at is None:
             continue
         promised = row.text("promised_date")
+        address_kind = row.text("address_kind")
+        if address_kind is not None and address_kind not in ADDRESS_KINDS:
+            row.problem("address_kind", f"unknown address kind {address_kind!r} (one of {', '.join(ADDRESS_KINDS)})")
+            continue
         try:
             outcomes.append(
                 Outcome(
@@ -70,6 +75,7 @@ def read_outcomes(path: Path) -> list[Outcome]:
                     promised_date=dt.date.fromisoformat(promised) if promised else None,
                     note=row.text("note"),
                     recording_ref=row.text("recording_ref"),
+                    address_kind=address_kind,
                 )
             )
         except (InvalidInputError, ValueError) as exc:
@@ -84,7 +90,9 @@ def observations(
 ) -> tuple[list[Observation], list[str]]:
     """Outcomes as the presence model sees them; also the case ids of outcomes whose case is unknown.
 
-    The local clock hour is read in ``timezone`` and the day type from ``country``'s calendar.
+    The local clock hour is read in ``timezone`` and the day type from ``country``'s calendar. A visit at the
+    customer's work or registered address says nothing about when they are at home (nor whether the home address
+    is right), so it is left out, as the API does.
     """
     by_case = {c.case_id: c for c in cases}
     zone = ZoneInfo(timezone)
@@ -95,6 +103,8 @@ def observations(
         case = by_case.get(o.case_id)
         if case is None:
             unknown.append(o.case_id)
+            continue
+        if o.address_kind not in (None, "home"):
             continue
         local = o.visited_at.astimezone(zone)
         kind = kinds.get(local.date())

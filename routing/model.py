@@ -379,8 +379,13 @@ class Outcome:
     note: str | None = None
     recording_ref: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Which of the case's addresses the visit was at (None: home, as in exports that predate the column).
+    address_kind: str | None = None
 
     def __post_init__(self) -> None:
+        if self.address_kind is not None and self.address_kind not in ADDRESS_KINDS:
+            msg = f"outcome {self.client_id}: unknown address kind {self.address_kind!r} ({', '.join(ADDRESS_KINDS)})"
+            raise InvalidInputError(msg)
         if self.result not in OUTCOME_RESULTS:
             msg = f"unknown outcome result {self.result!r} (one of {', '.join(OUTCOME_RESULTS)})"
             raise InvalidInputError(msg)

@@ -16,10 +16,11 @@ import pytest
 
 from api.errors import InputFileError
 from api.files import read_cases
-from api.history import learn_from_history, read_outcomes
+from api.history import learn_from_history, observations, read_outcomes
 from api.synthetic import CASE_COLUMNS, synthetic_case_rows, write_rows
 from geo.geocoder import OfflineGeocoder
 from routing.learning import PresenceModel
+from routing.model import Case
 from routing.presence import PresencePrior
 
 TZ = "America/Mexico_City"
@@ -132,12 +133,32 @@ def test_store_keeps_what_was_learnt_and_never_counts_twice(history_day: dict[st
         ("u1,C1,T1,o1,yesterday,met", "visited_at"),
         # no client id
         (",C1,T1,o1,2026-11-24T10:00:00-06:00,met", "client_id"),
+        # an address kind the cases file has no column for
+        ("u1,C1,T1,o1,2026-11-24T10:00:00-06:00,met,office", "address_kind"),
     ],
 )
 def test_bad_history_rows_name_row_and_field(tmp_path: Path, line: str, field: str) -> None:
     """A bad outcome row is reported with its row and field."""
     path = tmp_path / "h.csv"
-    path.write_text(",".join(OUTCOME_COLUMNS) + "\n" + line + "\n", encoding="utf-8")
+    path.write_text(",".join(OUTCOME_COLUMNS) + ",address_kind\n" + line + "\n", encoding="utf-8")
     with pytest.raises(InputFileError) as err:
         read_outcomes(path)
     assert f"row 1, field {field}" in str(err.value)
+
+
+def test_history_visits_at_work_teach_no_home_presence(tmp_path: Path) -> None:
+    """An outcome at the customer's work address counts for the visit caps (it is read) but says nothing about
+    when they are at home: it does not reach the presence model; one with an empty address_kind is a home visit."""
+    path = tmp_path / "h.csv"
+    path.write_text(
+        ",".join(OUTCOME_COLUMNS) + ",address_kind\n"
+        "u1,C1,T1,o1,2026-11-24T10:30:00-06:00,met,work\n"
+        "u2,C1,T1,o1,2026-11-24T19:30:00-06:00,not_home,\n"
+        "u3,C1,T1,o1,2026-11-25T19:30:00-06:00,not_home,home\n",
+        encoding="utf-8",
+    )
+    outcomes = read_outcomes(path)
+    assert [o.address_kind for o in outcomes] == ["work", None, "home"]
+    case = Case("C1", "P1", address="x", segment="employed")
+    seen, unknown = observations(outcomes, [case], TZ, "MX")
+    assert unknown == [] and [o.key for o in seen] == ["u2", "u3"]
