@@ -165,6 +165,7 @@
         }
         if (window.Doorstep && Doorstep.redrawDay) { Doorstep.redrawDay(answer, from); }
         redrawPanel(answer);
+        refreshTimeline();
         var now = new Date();
         var time = ("0" + now.getHours()).slice(-2) + ":" + ("0" + now.getMinutes()).slice(-2);
         say(fill(replanButton.dataset.replanDone, {time: time, n: answer.stops.length, revision: answer.revision}));
@@ -173,6 +174,22 @@
       replanButton.disabled = false;
       say(replanButton.dataset.replanOffline, true);
     });
+  }
+
+  // The day's timeline is drawn on the server: after a re-plan, fetch this page again and take its timeline (the
+  // map has hidden the old one; offline it stays hidden until a reload).
+  function refreshTimeline() {
+    fetch(location.href, {cache: "no-store", referrerPolicy: "no-referrer"}).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".ds-day");
+      var shown = document.querySelector(".ds-day");
+      if (fresh && shown) {
+        fresh.hidden = false;
+        shown.replaceWith(document.importNode(fresh, true));
+      }
+    }).catch(function () { return null; });
   }
 
   if (replanButton) {

@@ -147,6 +147,19 @@ def test_replan_redraws_the_day_and_raises_the_revision(
     assert header["ds-v-km"] == f"{after['distance_m'] / 1000:.1f}"
     if after.get("break"):
         assert header["ds-v-break"] == after["break"]["start"][11:16]
+    # The timeline comes back from the server, drawn for the new day: one visit block per stop, at its times.
+    wait_for(
+        lambda: phone.execute_script("var d = document.querySelector('.ds-day'); return d && !d.hidden"),
+        30,
+        "the re-planned timeline",
+    )
+    titles = phone.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.ds-day .ds-seg-visit'),"
+        " function (e) { return e.title; })"
+    )
+    spans = [f"{s['service_start'][11:16]}-{s['departure'][11:16]}" for s in after["stops"]]
+    assert len(titles) == len(spans) and all(span in title for span, title in zip(spans, titles, strict=True))
+    assert phone.execute_script("return window.dsMarkBeforeReplan") is True  # still no reload
     # Reloaded, the server's re-rendered page shows the same day: the visit done, then the re-planned rest.
     open_page(phone, api, links["T1"])
     assert shown_order(phone, "#ds-outcomes li[data-case]") == order

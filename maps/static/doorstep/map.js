@@ -242,8 +242,8 @@
         setText(document, ".ds-v-break-after", entry["break"].after_seq);
       }
     }
-    // The timeline drawn on the server shows the day as first planned: hidden rather than wrong (a reload
-    // brings the re-planned one).
+    // The timeline drawn on the server shows the day as first planned: hidden rather than wrong until the
+    // officer page brings the re-planned one (officer.js) or the page is reloaded.
     Array.prototype.forEach.call(document.querySelectorAll(".ds-day"), function (el) {
       el.hidden = true;
     });
