@@ -409,6 +409,8 @@ def run_simulation(
         # Common random numbers: at home at hour h iff draw[c, h] < p_true, the same draw for every policy;
         # one stream per day, so a shorter run sees the same first days as a longer one.
         draw = np.random.default_rng([config.seed, 1_000 + k]).random((n, 24))
+        truth_legal = truth[:, legal_hours]
+        home_legal = draw[:, legal_hours] < truth_legal  # every customer's legal hours, for ECE and brier_all
         for policy in policies:
             share = policies.index(policy) / len(policies)
             progress(f"week {k // 7 + 1} {policy}", 0.1 + 0.9 * (step + share) / len(work_days))
@@ -424,7 +426,7 @@ def run_simulation(
             else:
                 view = extra[policy].view(k, kind)
             tally = tallies[policy]
-            tally.add_pairs(view[:, legal_hours], truth[:, legal_hours], draw[:, legal_hours] < truth[:, legal_hours])
+            tally.add_pairs(view[:, legal_hours], truth_legal, home_legal)
             visits = []
             for t, team in enumerate(teams):
                 visits += _plan_day(

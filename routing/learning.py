@@ -503,8 +503,8 @@ class PresenceModel:
         return s * m + home, s * (1.0 - m) + away
 
     def _normal_mean_at(self, rows: np.ndarray, day_type: np.ndarray, hour: np.ndarray) -> np.ndarray:
-        """P(home) when not away, at one (day type, hour) per row: the posterior mean without the whole day's
-        arrays (the learning loop asks for nothing else)."""
+        """P(home) when not away, at one (day type, hour) per row: ``_prior_means`` and ``posterior`` evaluated at
+        those cells only, without the whole day's arrays (the learning loop asks for nothing else)."""
         a, s = self._a, self.settings.strength
         seg = a.segment[rows]
         m = self.segment_means()[seg, day_type, hour]

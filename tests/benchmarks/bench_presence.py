@@ -12,8 +12,9 @@ Runs (each 500 customers, 5 teams, 4 weeks, seed 1, unless said):
 - ``copenhagen-1week``: one week with the same seed, in another process: its week must equal week 1 of
   ``copenhagen`` figure for figure (determinism).
 
-``--ideal`` adds a fifth policy, ``ideal``: a Bayes learner that knows how the hidden truth is made
-(``presence_ideal.py``), an upper bound on what any presence model could reach here.
+``--ideal`` adds two policies (``presence_ideal.py``): ``ideal``, a Bayes learner that knows how the hidden truth
+is made, an upper bound on what any presence model could reach here; and ``ideal_told_away``, the same learner
+also told the days each customer is away.
 
 ``--only NAME`` runs one of them (to spread runs over processes); ``--summary`` reads the reports already
 written and prints the target table. Each run writes ``OUT/NAME/report.json`` and its two PNGs.

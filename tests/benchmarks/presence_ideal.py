@@ -91,6 +91,8 @@ class IdealLearner:
         post_v = np.exp(ll[:, :, day_type] - ll[:, :, day_type].max(axis=-1, keepdims=True))
         post_v /= post_v.sum(axis=-1, keepdims=True)  # (C, P, U, V)
         p = np.empty((self._seg.size, 24))
+        others = np.delete(np.arange(len(PERSONAS)), AWAY)
+        n_other = others.size * U.size
         for c in range(self._seg.size):
             seg = self._seg[c]
             curves = np.einsum("puv,puvh->puh", post_v[c], self._p[seg, :, day_type])  # (P, U, 24)
@@ -100,11 +102,9 @@ class IdealLearner:
                 continue
             # The away persona: its usual-hours hypotheses are replaced by (block, u) ones.
             block_joint, block_curve = self._away_blocks(c, day, day_type)
-            others = np.delete(np.arange(len(PERSONAS)), AWAY)
             logs = np.concatenate([joint[c, others].ravel(), block_joint.ravel()])
             w = np.exp(logs - logs.max())
             w /= w.sum()
-            n_other = others.size * U.size
             p[c] = w[:n_other] @ curves[others].reshape(n_other, 24) + w[n_other:] @ block_curve.reshape(-1, 24)
         if self._told is not None:
             p = np.where(self._told[:, day, None], ABSENT_P, p)
